@@ -14,6 +14,10 @@ import (
 //
 //	v:sshd.effective -> r:^permitrootlogin\s+no$
 //	not v:fs.world_writable_dirs -> r:.
+//	not v:file.perms /etc/shadow 0640 root root,shadow -> r:.
+//
+// Words after the probe name are its arguments (split on white space; a probe
+// documents what it takes). Policy variables are substituted before the split.
 //
 // A probe returns lines of text, and the usual content tests ("r:", "!r:",
 // "n:... compare") apply to them as they would to a command's output. Probes
@@ -23,7 +27,7 @@ import (
 // A probe returns ErrNotApplicable (wrapped, with the reason) when its subject
 // does not exist on the host (for example no sshd installed); any other error
 // makes the rule invalid.
-type ProbeFunc func(ctx context.Context, env *Env) ([]string, error)
+type ProbeFunc func(ctx context.Context, env *Env, args []string) ([]string, error)
 
 // Env is what a probe may use. It is shared by all checks of one scan.
 type Env struct {
