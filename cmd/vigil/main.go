@@ -32,7 +32,7 @@ type command struct {
 
 func commands() map[string]command {
 	return map[string]command{
-		"version":   {"print the vigil version", runVersion},
+		"version": {"print the vigil version", runVersion},
 	}
 }
 
