@@ -11,6 +11,8 @@ runs=${1:-5}
 missing=()
 command -v lynis >/dev/null || missing+=("lynis (apt-get install lynis)")
 command -v go >/dev/null || missing+=("go")
+command -v bc >/dev/null || missing+=("bc (apt-get install bc)")
+command -v python3 >/dev/null || missing+=("python3")
 if [ ${#missing[@]} -gt 0 ]; then
   printf 'missing: %s\n' "${missing[@]}" >&2
   exit 1
