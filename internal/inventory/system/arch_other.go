@@ -1,0 +1,6 @@
+//go:build !linux
+
+package system
+
+// unameMachine is only implemented on Linux.
+func unameMachine() string { return "" }
