@@ -32,6 +32,9 @@ type ProbeFunc func(ctx context.Context, env *Env, args []string) ([]string, err
 // Env is what a probe may use. It is shared by all checks of one scan.
 type Env struct {
 	Root hostfs.Root
+	// OS identifies the host for checks limited to some distributions. When
+	// nil, Evaluate reads /etc/os-release through Root (see Env.OSRelease).
+	OS *OSRelease
 
 	mu    sync.Mutex
 	cache map[string]*cacheEntry
