@@ -256,17 +256,23 @@ type Rule struct {
 
 // Threat holds MITRE ATT&CK classification (threat.*).
 type Threat struct {
-	Framework string        `json:"framework,omitempty"`
-	Technique *ThreatEntity `json:"technique,omitempty"`
-	Tactic    *ThreatEntity `json:"tactic,omitempty"`
+	Framework string     `json:"framework,omitempty"`
+	Technique *Technique `json:"technique,omitempty"`
+	Tactic    *ThreatRef `json:"tactic,omitempty"`
 }
 
-// ThreatEntity lists ATT&CK IDs ("T1059") and names; Subtechnique holds
-// sub-technique IDs ("T1059.004").
-type ThreatEntity struct {
-	ID           []string      `json:"id,omitempty"`
-	Name         []string      `json:"name,omitempty"`
-	Subtechnique *ThreatEntity `json:"subtechnique,omitempty"`
+// Technique lists ATT&CK technique IDs ("T1059") and names; Subtechnique
+// holds sub-technique IDs ("T1059.004").
+type Technique struct {
+	ID           []string   `json:"id,omitempty"`
+	Name         []string   `json:"name,omitempty"`
+	Subtechnique *ThreatRef `json:"subtechnique,omitempty"`
+}
+
+// ThreatRef lists ATT&CK IDs and names of tactics or sub-techniques.
+type ThreatRef struct {
+	ID   []string `json:"id,omitempty"`
+	Name []string `json:"name,omitempty"`
 }
 
 // Auditd holds Linux audit specifics (auditd.*). Data is the one free-form

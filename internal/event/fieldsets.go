@@ -150,20 +150,20 @@ func ruleFields() fieldSet[Rule] {
 }
 
 func threatFields() fieldSet[Threat] {
-	base := fieldSet[ThreatEntity]{
-		"id":   func(t *ThreatEntity) (any, bool) { return strs(t.ID) },
-		"name": func(t *ThreatEntity) (any, bool) { return strs(t.Name) },
+	ref := fieldSet[ThreatRef]{
+		"id":   func(r *ThreatRef) (any, bool) { return strs(r.ID) },
+		"name": func(r *ThreatRef) (any, bool) { return strs(r.Name) },
 	}
-	entity := fieldSet[ThreatEntity]{}
-	for k, g := range base {
-		entity[k] = g
+	technique := fieldSet[Technique]{
+		"id":   func(r *Technique) (any, bool) { return strs(r.ID) },
+		"name": func(r *Technique) (any, bool) { return strs(r.Name) },
 	}
-	nest(entity, "subtechnique.", func(t *ThreatEntity) *ThreatEntity { return t.Subtechnique }, base)
+	nest(technique, "subtechnique.", func(r *Technique) *ThreatRef { return r.Subtechnique }, ref)
 	t := fieldSet[Threat]{
 		"framework": func(t *Threat) (any, bool) { return str(t.Framework) },
 	}
-	nest(t, "technique.", func(t *Threat) *ThreatEntity { return t.Technique }, entity)
-	nest(t, "tactic.", func(t *Threat) *ThreatEntity { return t.Tactic }, entity)
+	nest(t, "technique.", func(t *Threat) *Technique { return t.Technique }, technique)
+	nest(t, "tactic.", func(t *Threat) *ThreatRef { return t.Tactic }, ref)
 	return t
 }
 
