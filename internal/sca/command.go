@@ -44,15 +44,15 @@ func (ev *evaluator) evalCommand(ctx context.Context, r *Rule) ruleResult {
 	res := v.(*cmdOutput)
 	switch {
 	case res.notFound:
-		return notApplicable("command %q: %v", r.Target, res.err)
+		return notApplicable("command `%s`: program not found", r.Target)
 	case res.timedOut:
-		return ioFailure("command %q timed out after %s", r.Target, ev.opts.CommandTimeout)
+		return ioFailure("command `%s` timed out after %s", r.Target, ev.opts.CommandTimeout)
 	case res.err != nil:
-		return ioFailure("command %q: %v", r.Target, res.err)
+		return ioFailure("command `%s`: %v", r.Target, res.err)
 	}
-	subject := fmt.Sprintf("output of %q", r.Target)
+	subject := fmt.Sprintf("output of `%s`", r.Target)
 	if r.Content == nil {
-		return truth(true, fmt.Sprintf("%q ran", r.Target))
+		return truth(true, fmt.Sprintf("`%s` ran", r.Target))
 	}
 	rr := matchEvidence(subject, string(res.out), r.Content)
 	if res.truncated && rr.val == valFalse {

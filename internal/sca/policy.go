@@ -61,27 +61,36 @@ type Requirements struct {
 
 // Check is one check of a policy with its metadata.
 type Check struct {
-	ID          int
-	Title       string
-	Description string
-	Rationale   string
-	Remediation string
-	Impact      string
-	References  []string
+	ID          int      `json:"id"`
+	Title       string   `json:"title"`
+	Description string   `json:"description,omitempty"`
+	Rationale   string   `json:"rationale,omitempty"`
+	Remediation string   `json:"remediation,omitempty"`
+	Impact      string   `json:"impact,omitempty"`
+	References  []string `json:"references,omitempty"`
 	// Compliance maps a framework (cis, pci_dss, nist_800_53, mitre_technique...)
 	// to its control identifiers, whichever YAML shape the policy used.
-	Compliance map[string][]string
-	Condition  Condition
-	Rules      []*Rule
-	RegexType  string
-	Line       int // line of the check in the policy file
+	Compliance map[string][]string `json:"compliance,omitempty"`
+	Condition  Condition           `json:"condition"`
+	Rules      []*Rule             `json:"-"`
+	RegexType  string              `json:"-"`
+	Line       int                 `json:"-"` // line of the check in the policy file
 
 	// vigil metadata; defaulted for Wazuh policies (see applyDefaults).
-	VigilID            string   // "VGL-SSH-001", or "<policy id>:<check id>"
-	Severity           string   // low, medium, high, critical
-	Category           string   // "ssh", "filesystem", ...
-	RemediationCommand string   // a command that fixes the finding, if any
-	Distros            []string // os-release ID / ID_LIKE values; empty = all
+	VigilID            string   `json:"vigil_id"`                      // "VGL-SSH-001", or "<policy id>:<check id>"
+	Severity           string   `json:"severity"`                      // low, medium, high, critical
+	Category           string   `json:"category"`                      // "ssh", "filesystem", ...
+	RemediationCommand string   `json:"remediation_command,omitempty"` // a command that fixes the finding, if any
+	Distros            []string `json:"distros,omitempty"`             // os-release ID / ID_LIKE values; empty = all
+}
+
+// RuleStrings returns the check's rules as written.
+func (c *Check) RuleStrings() []string {
+	out := make([]string, len(c.Rules))
+	for i, r := range c.Rules {
+		out[i] = r.Raw
+	}
+	return out
 }
 
 // LoadFile reads and loads a policy file.

@@ -50,9 +50,9 @@ func (rr ruleResult) describe(r *Rule) string {
 		verb = "holds"
 	}
 	if rr.evidence == "" {
-		return fmt.Sprintf("%q %s", r.Raw, verb)
+		return fmt.Sprintf("`%s` %s", r.Raw, verb)
 	}
-	return fmt.Sprintf("%q %s: %s", r.Raw, verb, rr.evidence)
+	return fmt.Sprintf("`%s` %s: %s", r.Raw, verb, rr.evidence)
 }
 
 // evalRule evaluates a rule and applies its "not". Invalid stays invalid.
@@ -72,7 +72,7 @@ func (ev *evaluator) evalRule(ctx context.Context, r *Rule) ruleResult {
 	case RuleRegistry:
 		rr = notApplicable("registry rules apply to Windows only")
 	default:
-		rr = notApplicable("unknown rule type %q", string(r.Type))
+		rr = notApplicable("unknown rule type `%s`", string(r.Type))
 	}
 	if rr.val != valInvalid {
 		rr.reason = ""
