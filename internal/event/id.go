@@ -8,6 +8,8 @@ import (
 	"time"
 )
 
+// NewID returns a new random, time-ordered event ID for an event at t.
+//
 // Event IDs are UUIDs (RFC 9562) in the canonical 36-character lowercase form.
 // Both kinds start with the event's Unix time in milliseconds (48 bits, big
 // endian), so IDs sort by time as strings and as bytes, and a store's index on
@@ -20,8 +22,6 @@ import (
 //     bits of a SHA-256 over the exact time and the given parts, so a
 //     collector that re-emits the same event (after a restart, a re-read of a
 //     log, a retry) produces the same ID and the server deduplicates it.
-
-// NewID returns a new random, time-ordered event ID for an event at t.
 func NewID(t time.Time) string {
 	var u [16]byte
 	putTime(&u, t)
