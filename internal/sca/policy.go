@@ -115,17 +115,12 @@ func Load(name string, data []byte) (*Policy, error) {
 	if len(data) > maxPolicySize {
 		return nil, fmt.Errorf("%s: policy larger than %d bytes", name, maxPolicySize)
 	}
-	f, err := parser.ParseBytes(data, 0)
+	body, doc, err := decodePolicy(data)
 	if err != nil {
 		return nil, yamlError(name, err)
 	}
-	if len(f.Docs) == 0 || f.Docs[0] == nil || f.Docs[0].Body == nil {
+	if body == nil {
 		return nil, fmt.Errorf("%s: empty policy", name)
-	}
-	body := f.Docs[0].Body
-	var doc rawPolicy
-	if err := yaml.NodeToValue(body, &doc); err != nil {
-		return nil, yamlError(name, err)
 	}
 	lines := collectLines(body)
 	p, err := doc.build(name, lines)
@@ -133,6 +128,31 @@ func Load(name string, data []byte) (*Policy, error) {
 		return nil, err
 	}
 	return p, nil
+}
+
+// decodePolicy parses YAML into its syntax tree (for line numbers) and its
+// policy shape. The YAML library can panic on some malformed input (found by
+// FuzzLoadPolicy: a tagged node where a sequence is expected); that is turned
+// into an error, since a hostile policy file must not crash a scan.
+func decodePolicy(data []byte) (body ast.Node, doc *rawPolicy, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			body, doc, err = nil, nil, fmt.Errorf("malformed YAML: %v", r)
+		}
+	}()
+	f, err := parser.ParseBytes(data, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(f.Docs) == 0 || f.Docs[0] == nil || f.Docs[0].Body == nil {
+		return nil, nil, nil
+	}
+	body = f.Docs[0].Body
+	doc = &rawPolicy{}
+	if err := yaml.NodeToValue(body, doc); err != nil {
+		return nil, nil, err
+	}
+	return body, doc, nil
 }
 
 func yamlError(name string, err error) error {
