@@ -32,7 +32,8 @@ type command struct {
 
 func commands() map[string]command {
 	return map[string]command{
-		"version": {"print the vigil version", runVersion},
+		"inventory": {"print the host inventory (packages, users, ports, ...)", runInventory},
+		"version":   {"print the vigil version", runVersion},
 	}
 }
 
