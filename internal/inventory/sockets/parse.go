@@ -92,8 +92,9 @@ func ParseNetTCP(r io.Reader, proto Proto) ([]Socket, skipped.List, error) {
 	)
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 4096), maxLine)
+	var buf [10]string
 	for n := 1; sc.Scan(); n++ {
-		f := strings.Fields(sc.Text())
+		f := fields(sc.Text(), &buf)
 		if len(f) == 0 || (n == 1 && f[0] == "sl") {
 			continue
 		}
@@ -108,6 +109,27 @@ func ParseNetTCP(r io.Reader, proto Proto) ([]Socket, skipped.List, error) {
 		return out, skip, fmt.Errorf("read %s: %w", file, err)
 	}
 	return out, skip, nil
+}
+
+// fields splits line on blanks into buf, keeping at most len(buf) fields (the
+// columns after the inode are not used), without allocating.
+func fields(line string, buf *[10]string) []string {
+	n, i := 0, 0
+	for n < len(buf) {
+		for i < len(line) && (line[i] == ' ' || line[i] == '\t') {
+			i++
+		}
+		if i == len(line) {
+			break
+		}
+		start := i
+		for i < len(line) && line[i] != ' ' && line[i] != '\t' {
+			i++
+		}
+		buf[n] = line[start:i]
+		n++
+	}
+	return buf[:n]
 }
 
 func parseLine(f []string, proto Proto) (Socket, error) {
