@@ -190,15 +190,20 @@ func mustRead(t testing.TB, path string) []byte {
 
 func BenchmarkCISDebian12(b *testing.B) {
 	p := mustLoad(b, filepath.Join(shareddata.Dir(b, "wazuh_sca"), "cis_debian12.yml"))
-	for _, cmds := range []bool{false, true} {
-		name := "files_only"
-		if cmds {
-			name = "with_commands"
-		}
-		b.Run(name, func(b *testing.B) {
+	for _, bc := range []struct {
+		name    string
+		cmds    bool
+		workers int
+	}{
+		{"files_only", false, 0},
+		{"with_commands", true, 0},
+		{"with_commands_1_worker", true, 1},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
 			for b.Loop() {
 				// A fresh Env per run: nothing is shared between scans.
-				if _, err := p.Evaluate(context.Background(), &Env{Root: hostfs.Live()}, Options{AllowCommands: cmds}); err != nil {
+				opts := Options{AllowCommands: bc.cmds, Workers: bc.workers}
+				if _, err := p.Evaluate(context.Background(), &Env{Root: hostfs.Live()}, opts); err != nil {
 					b.Fatal(err)
 				}
 			}
