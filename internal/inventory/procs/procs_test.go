@@ -220,6 +220,8 @@ func TestCollectLive(t *testing.T) {
 
 func FuzzProcStat(f *testing.F) {
 	paths, _ := filepath.Glob("testdata/rootfs/*/proc/*/stat")
+	shared, _ := filepath.Glob("../../../testdata/rootfs/*/proc/*/stat")
+	paths = append(paths, shared...)
 	for _, p := range paths {
 		if b, err := os.ReadFile(p); err == nil {
 			f.Add(b)
@@ -236,6 +238,8 @@ func FuzzProcStat(f *testing.F) {
 
 func FuzzProcStatus(f *testing.F) {
 	paths, _ := filepath.Glob("testdata/rootfs/*/proc/*/status")
+	shared, _ := filepath.Glob("../../../testdata/rootfs/*/proc/*/status")
+	paths = append(paths, shared...)
 	paths = append(paths, "testdata/rootfs/host1/etc/passwd")
 	for _, p := range paths {
 		if b, err := os.ReadFile(p); err == nil {

@@ -221,6 +221,8 @@ func hasPID(res Result, inode, pid string) bool {
 
 func FuzzNetTCP(f *testing.F) {
 	paths, _ := filepath.Glob("testdata/rootfs/*/proc/net/*")
+	shared, _ := filepath.Glob("../../../testdata/rootfs/*/proc/net/*")
+	paths = append(paths, shared...)
 	for _, p := range paths {
 		if b, err := os.ReadFile(p); err == nil {
 			f.Add(b, filepath.Base(p) == "tcp6" || filepath.Base(p) == "udp6")

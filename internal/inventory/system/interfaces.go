@@ -28,6 +28,9 @@ type Interface struct {
 // arphrdLoopback is the /sys/class/net/*/type of a loopback device.
 const arphrdLoopback = 772
 
+// iffLoopback is the IFF_LOOPBACK bit of /sys/class/net/*/flags.
+const iffLoopback = 0x8
+
 // Interfaces lists the network interfaces from /sys/class/net and their
 // addresses. On the live host the addresses come from the kernel over netlink
 // (the standard library's net.Interfaces); on a fixture root, or if netlink
@@ -76,10 +79,20 @@ func (c *collector) iface(name string) Interface {
 	if v, err := strconv.Atoi(c.first(dir + "mtu")); err == nil {
 		ifc.MTU = v
 	}
-	if t, err := strconv.Atoi(c.first(dir + "type")); err == nil && t == arphrdLoopback {
-		ifc.Loopback = true
-	}
+	ifc.Loopback = c.loopback(dir, name)
 	return ifc
+}
+
+// loopback tells a loopback device by its type, else its flags, else (a tree
+// with neither file) by the conventional name "lo".
+func (c *collector) loopback(dir, name string) bool {
+	if t, err := strconv.Atoi(c.first(dir + "type")); err == nil {
+		return t == arphrdLoopback
+	}
+	if f, err := strconv.ParseUint(strings.TrimPrefix(c.first(dir+"flags"), "0x"), 16, 32); err == nil {
+		return f&iffLoopback != 0
+	}
+	return name == "lo"
 }
 
 // procAddrs reconstructs addresses from /proc/net files.

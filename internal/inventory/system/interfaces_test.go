@@ -184,9 +184,12 @@ func TestLocalIPv4Unplaced(t *testing.T) {
 	}
 }
 
+// seedFiles adds the files matching pattern, in this package's testdata and in
+// the shared fixture trees at the module root, to the fuzz corpus.
 func seedFiles(f *testing.F, pattern string) {
 	paths, _ := filepath.Glob(pattern)
-	for _, p := range paths {
+	shared, _ := filepath.Glob(filepath.Join("..", "..", "..", pattern))
+	for _, p := range append(paths, shared...) {
 		if b, err := os.ReadFile(p); err == nil {
 			f.Add(b)
 		}

@@ -2,7 +2,6 @@ package system
 
 import (
 	"os"
-	"path/filepath"
 	"reflect"
 	"testing"
 )
@@ -97,13 +96,8 @@ func TestOSReleaseLive(t *testing.T) {
 }
 
 func FuzzOSRelease(f *testing.F) {
-	seeds, _ := filepath.Glob("testdata/rootfs/*/*/os-release")
-	more, _ := filepath.Glob("testdata/rootfs/*/usr/lib/os-release")
-	for _, p := range append(seeds, more...) {
-		if b, err := os.ReadFile(p); err == nil {
-			f.Add(b)
-		}
-	}
+	seedFiles(f, "testdata/rootfs/*/etc/os-release")
+	seedFiles(f, "testdata/rootfs/*/usr/lib/os-release")
 	f.Add([]byte("A=\"x\\\"y\" 'z'\nB='\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		rel, skip := ParseOSRelease(b)
