@@ -111,6 +111,8 @@ type sysctlSetting struct {
 	Key, Value string
 	File       string
 	Line       int
+	Excluded   bool // "-key" without a value: keep glob patterns off this key
+	order      int  // position in boot order over all files
 }
 
 // parseSysctlConf reads a sysctl.conf-format file: "key = value" lines, "#" and
@@ -128,12 +130,14 @@ func parseSysctlConf(file string, data []byte, skip *skipped.List) []sysctlSetti
 			continue
 		}
 		k, v, ok := strings.Cut(line, "=")
-		k = strings.TrimPrefix(strings.TrimSpace(k), "-")
-		if !ok || k == "" || strings.ContainsAny(k, " \t") {
+		k = strings.TrimSpace(k)
+		excl := !ok && strings.HasPrefix(k, "-")
+		k = strings.TrimPrefix(k, "-")
+		if (!ok && !excl) || k == "" || strings.ContainsAny(k, " \t") {
 			skip.Add(file, n, "not a key = value line")
 			continue
 		}
-		out = append(out, sysctlSetting{Key: sysctlKey(k), Value: strings.Join(strings.Fields(v), " "), File: file, Line: n})
+		out = append(out, sysctlSetting{Key: sysctlKey(k), Value: strings.Join(strings.Fields(v), " "), Excluded: excl, File: file, Line: n})
 	}
 	if sc.Err() != nil {
 		skip.Add(file, n+1, "line too long; rest of file ignored")
@@ -166,6 +170,7 @@ func configuredSysctls(ctx context.Context, env *sca.Env) (map[string]sysctlSett
 		files = append(files, "/etc/sysctl.conf")
 		final := map[string]sysctlSetting{}
 		var skip skipped.List
+		order := 0
 		for _, f := range files {
 			if err := ctx.Err(); err != nil {
 				return nil, err
@@ -175,6 +180,8 @@ func configuredSysctls(ctx context.Context, env *sca.Env) (map[string]sysctlSett
 				continue // dangling links and unreadable files set nothing at boot either
 			}
 			for _, s := range parseSysctlConf(f, b, &skip) {
+				order++
+				s.order = order
 				final[s.Key] = s
 			}
 		}
@@ -194,15 +201,37 @@ func probeSysctlConfigured(ctx context.Context, env *sca.Env, args []string) ([]
 	var out []string
 	if len(args) == 0 {
 		for k, s := range final {
-			out = append(out, k+" = "+s.Value)
+			if !s.Excluded {
+				out = append(out, k+" = "+s.Value)
+			}
 		}
 		return sorted(out), nil
 	}
 	for _, k := range args {
 		k = sysctlKey(k)
-		if s, ok := final[k]; ok {
+		if s, ok := configuredValue(final, k); ok {
 			out = append(out, k+" = "+s.Value)
 		}
 	}
 	return out, nil
+}
+
+// configuredValue finds the setting for key: an explicit assignment wins over a
+// glob pattern ("net.ipv4.conf.*.rp_filter"), as in systemd-sysctl; among
+// several matching patterns the last one read wins.
+func configuredValue(final map[string]sysctlSetting, key string) (sysctlSetting, bool) {
+	if s, ok := final[key]; ok {
+		return s, !s.Excluded
+	}
+	var best sysctlSetting
+	found := false
+	for k, s := range final {
+		if s.Excluded || !strings.ContainsAny(k, "*?[") {
+			continue
+		}
+		if ok, _ := path.Match(k, key); ok && (!found || s.order > best.order) {
+			best, found = s, true
+		}
+	}
+	return best, found
 }
