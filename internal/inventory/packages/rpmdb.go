@@ -1,0 +1,137 @@
+package packages
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+
+	"github.com/vigil-sec/vigil/internal/hostfs"
+	"github.com/vigil-sec/vigil/internal/skipped"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+)
+
+// maxRPMHeader bounds one header blob; real headers are tens of KiB (large
+// packages with many files reach a few MiB).
+const maxRPMHeader = 64 << 20
+
+func collectRPM(ctx context.Context, root hostfs.Root, skip *skipped.List) ([]Package, error) {
+	seen := map[string]bool{}
+	var (
+		pkgs  []Package
+		found bool
+	)
+	for _, name := range rpmSQLitePaths {
+		real, err := root.Resolve(name)
+		if err != nil || seen[real] {
+			continue
+		}
+		fi, err := os.Stat(real)
+		if err != nil || !fi.Mode().IsRegular() {
+			continue
+		}
+		seen[real] = true
+		found = true
+		p, s, err := ReadRPMSQLite(ctx, real, name)
+		*skip = append(*skip, s...)
+		if err != nil {
+			return pkgs, err
+		}
+		pkgs = append(pkgs, p...)
+	}
+	if found {
+		return pkgs, nil
+	}
+	for _, name := range rpmLegacyPaths {
+		fi, err := root.Stat(name)
+		if err == nil && fi.Mode().IsRegular() && fi.Size() > 0 {
+			return nil, fmt.Errorf("rpm database %s: %w (only the SQLite rpmdb is read)", name, ErrUnsupportedDB)
+		}
+	}
+	return nil, nil
+}
+
+// ReadRPMSQLite reads the package headers of an rpm SQLite database at path (a
+// real file path; file names the host path used in records and errors). The
+// database is opened read-only; when no write-ahead log sits beside it, it is
+// opened as immutable, so SQLite neither locks it nor creates -wal/-shm files.
+// Headers that do not decode are skipped and recorded.
+func ReadRPMSQLite(ctx context.Context, path, file string) ([]Package, skipped.List, error) {
+	dsn, err := rpmDSN(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("open rpm database %s: %w", file, err)
+	}
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, nil, fmt.Errorf("open rpm database %s: %w", file, err)
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	rows, err := db.QueryContext(ctx,
+		`SELECT hnum, CASE WHEN length(blob) <= ? THEN blob END, length(blob) FROM Packages ORDER BY hnum`, maxRPMHeader)
+	if err != nil {
+		return nil, nil, fmt.Errorf("query rpm database %s: %w", file, err)
+	}
+	defer rows.Close()
+	var (
+		pkgs []Package
+		skip skipped.List
+	)
+	for rows.Next() {
+		var (
+			hnum int64
+			blob []byte
+			size int64
+		)
+		if err := rows.Scan(&hnum, &blob, &size); err != nil {
+			return pkgs, skip, fmt.Errorf("read rpm database %s: %w", file, err)
+		}
+		if blob == nil {
+			skip.Add(file, 0, "header %d: %d bytes, larger than %d", hnum, size, maxRPMHeader)
+			continue
+		}
+		p, err := ParseRPMHeader(blob)
+		if err != nil {
+			skip.Add(file, 0, "header %d: %v", hnum, err)
+			continue
+		}
+		if len(pkgs) >= maxPackages {
+			skip.Add(file, 0, "more than %d packages, rest ignored", maxPackages)
+			break
+		}
+		pkgs = append(pkgs, p)
+	}
+	if err := rows.Err(); err != nil {
+		return pkgs, skip, fmt.Errorf("read rpm database %s: %w", file, err)
+	}
+	return pkgs, skip, nil
+}
+
+// rpmDSN builds the read-only connection string for path.
+func rpmDSN(path string) (string, error) {
+	path, err := filepath.Abs(path)
+	if err != nil {
+		return "", err
+	}
+	q := url.Values{}
+	q.Set("mode", "ro")
+	// A live rpm may have committed transactions still in the WAL; reading them
+	// needs the (existing) -wal and -shm files. Without them the file is
+	// complete and immutable=1 stops SQLite from creating anything.
+	if !exists(path+"-wal") || !exists(path+"-shm") {
+		q.Set("immutable", "1")
+	}
+	q.Add("_pragma", "query_only(1)")
+	u := url.URL{Scheme: "file", Path: filepath.ToSlash(path), RawQuery: q.Encode()}
+	return u.String(), nil
+}
+
+func exists(p string) bool {
+	_, err := os.Stat(p)
+	return !errors.Is(err, fs.ErrNotExist)
+}
