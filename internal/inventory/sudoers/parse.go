@@ -353,7 +353,7 @@ func (p *scanner) commandList() ([]string, error) {
 			p.ws()
 		}
 		c := p.command()
-		if c == "" {
+		if !validCommand(c) {
 			return nil, errSyntax
 		}
 		if neg {

@@ -163,3 +163,24 @@ func (p *scanner) keyword(sep byte) string {
 	}
 	return p.s[p.i:j]
 }
+
+// validCommand reports whether c (without its '!') is something sudo accepts
+// as a command: a path (or directory) with optional arguments, a "^...$"
+// regular expression, sudoedit or list with arguments, or a lone ALL or alias
+// name. A digest prefix ("sha256:...") is skipped first.
+func validCommand(c string) bool {
+	f := strings.Fields(c)
+	if len(f) > 0 && strings.HasPrefix(f[0], "sha") && strings.Contains(f[0], ":") {
+		f = f[1:]
+	}
+	if len(f) == 0 {
+		return false
+	}
+	switch {
+	case f[0][0] == '/' || f[0][0] == '^' || f[0] == "sudoedit" || f[0] == "list":
+		return true
+	case f[0] == "ALL" || aliasName.MatchString(f[0]):
+		return len(f) == 1
+	}
+	return false
+}

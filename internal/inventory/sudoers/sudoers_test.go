@@ -139,6 +139,11 @@ func TestParseLines(t *testing.T) {
 		{"\"quoted user\" ALL = ALL", 1, 0, 0},
 		{"Host_Alias = x", 0, 0, 1},
 		{"User_Alias A = ", 0, 0, 1},
+		{"guest ALL = = ALL", 0, 0, 1},
+		{"svc ALL=(ALL) NOPASSWD ALL", 0, 0, 1},
+		{"a ALL = relative/cmd", 0, 0, 1},
+		{"a ALL = sudoedit /etc/hosts, ^/usr/bin/t[a-z]+$", 1, 0, 0},
+		{"a ALL = CMDS, !ALL", 1, 0, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {

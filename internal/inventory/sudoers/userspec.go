@@ -77,8 +77,8 @@ func (p *scanner) cmndSpecs(users, hosts []string) ([]Rule, error) {
 			p.ws()
 		}
 		c := p.command()
-		if c == "" {
-			return nil, fmt.Errorf("expected a command")
+		if !validCommand(c) {
+			return nil, fmt.Errorf("bad command %q", truncate(c))
 		}
 		if neg {
 			c = "!" + c
@@ -176,4 +176,11 @@ func setPrefixed(opts []string, key, val string) []string {
 func sameState(r *Rule, st *cmndState) bool {
 	return slices.Equal(r.RunasUsers, st.runasUsers) && slices.Equal(r.RunasGroups, st.runasGroups) &&
 		slices.Equal(r.Tags, st.tags) && slices.Equal(r.Options, st.options)
+}
+
+func truncate(s string) string {
+	if len(s) > 40 {
+		return s[:40] + "..."
+	}
+	return s
 }
