@@ -65,4 +65,3 @@ func TestDistroFixtures(t *testing.T) {
 		})
 	}
 }
-
