@@ -164,6 +164,10 @@ func inventorySummary(inv *inventory.Inventory) []scanreport.Fact {
 		{Label: "Kernel", Value: h.Kernel.Release},
 		{Label: "CPUs / memory", Value: fmt.Sprintf("%d / %.1f GiB", h.CPUCount, float64(h.MemoryTotalBytes)/(1<<30))},
 		{Label: "Uptime", Value: (time.Duration(h.UptimeSeconds) * time.Second).String()},
+		{Label: "Installed packages", Value: fmt.Sprint(len(inv.Packages))},
+		{Label: "Enabled services", Value: fmt.Sprint(countEnabled(inv))},
+		{Label: "Loaded kernel modules", Value: fmt.Sprint(len(inv.Modules))},
+		{Label: "Cron jobs", Value: fmt.Sprint(len(inv.Cron))},
 		{Label: "Users (with a login shell)", Value: fmt.Sprintf("%d (%d)", len(inv.Users), countLoginShells(inv))},
 		{Label: "Groups", Value: fmt.Sprint(len(inv.Groups))},
 		{Label: "Sudo rules", Value: fmt.Sprint(len(inv.Sudoers))},
@@ -172,6 +176,16 @@ func inventorySummary(inv *inventory.Inventory) []scanreport.Fact {
 		{Label: "Listening sockets", Value: fmt.Sprint(len(inv.Listening))},
 	}
 	return facts
+}
+
+func countEnabled(inv *inventory.Inventory) int {
+	n := 0
+	for _, s := range inv.Services {
+		if s.State == "enabled" {
+			n++
+		}
+	}
+	return n
 }
 
 func countLoginShells(inv *inventory.Inventory) int {

@@ -13,7 +13,11 @@ import (
 
 	"github.com/vigil-sec/vigil/internal/hostfs"
 	"github.com/vigil-sec/vigil/internal/inventory/accounts"
+	"github.com/vigil-sec/vigil/internal/inventory/cron"
+	"github.com/vigil-sec/vigil/internal/inventory/modules"
+	"github.com/vigil-sec/vigil/internal/inventory/packages"
 	"github.com/vigil-sec/vigil/internal/inventory/procs"
+	"github.com/vigil-sec/vigil/internal/inventory/services"
 	"github.com/vigil-sec/vigil/internal/inventory/sockets"
 	"github.com/vigil-sec/vigil/internal/inventory/sshkeys"
 	"github.com/vigil-sec/vigil/internal/inventory/sudoers"
@@ -27,6 +31,7 @@ type Inventory struct {
 	CollectedAt time.Time          `json:"collected_at"`
 	Host        system.Host        `json:"host"`
 	Interfaces  []system.Interface `json:"interfaces"`
+	Packages    []packages.Package `json:"packages"`
 	Users       []accounts.User    `json:"users"`
 	Groups      []accounts.Group   `json:"groups"`
 	Sudoers     []sudoers.Rule     `json:"sudoers"`
@@ -34,6 +39,9 @@ type Inventory struct {
 	SSHKeys     []sshkeys.Key      `json:"ssh_keys"`
 	Processes   []procs.Process    `json:"processes"`
 	Listening   []sockets.Listener `json:"listening"`
+	Modules     []modules.Module   `json:"modules"`
+	Services    []services.Service `json:"services"`
+	Cron        []cron.Entry       `json:"cron"`
 
 	// Skipped lists input lines the parsers could not understand.
 	Skipped skipped.List `json:"skipped,omitempty"`
@@ -82,6 +90,34 @@ func Collect(ctx context.Context, root hostfs.Root, opts Options) (*Inventory, e
 			inv.record("interfaces", sk, err)
 			inv.mu.Lock()
 			inv.Interfaces = ifs
+			inv.mu.Unlock()
+		},
+		func() {
+			pkgs, sk, err := packages.Collect(ctx, root)
+			inv.record("packages", sk, err)
+			inv.mu.Lock()
+			inv.Packages = pkgs
+			inv.mu.Unlock()
+		},
+		func() {
+			m, sk, err := modules.Collect(ctx, root)
+			inv.record("modules", sk, err)
+			inv.mu.Lock()
+			inv.Modules = m.Loaded
+			inv.mu.Unlock()
+		},
+		func() {
+			svcs, sk, err := services.Collect(ctx, root)
+			inv.record("services", sk, err)
+			inv.mu.Lock()
+			inv.Services = svcs
+			inv.mu.Unlock()
+		},
+		func() {
+			entries, sk, err := cron.Collect(ctx, root)
+			inv.record("cron", sk, err)
+			inv.mu.Lock()
+			inv.Cron = entries
 			inv.mu.Unlock()
 		},
 		func() {
@@ -134,6 +170,18 @@ func Collect(ctx context.Context, root hostfs.Root, opts Options) (*Inventory, e
 func (inv *Inventory) fillEmpty() {
 	if inv.Interfaces == nil {
 		inv.Interfaces = []system.Interface{}
+	}
+	if inv.Packages == nil {
+		inv.Packages = []packages.Package{}
+	}
+	if inv.Modules == nil {
+		inv.Modules = []modules.Module{}
+	}
+	if inv.Services == nil {
+		inv.Services = []services.Service{}
+	}
+	if inv.Cron == nil {
+		inv.Cron = []cron.Entry{}
 	}
 	if inv.Users == nil {
 		inv.Users = []accounts.User{}

@@ -35,6 +35,26 @@ func WriteText(w io.Writer, inv *Inventory) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", i.Name, i.MAC, i.State, strings.Join(i.Addresses, " "))
 	}
 
+	section("Packages", len(inv.Packages))
+	for _, p := range inv.Packages {
+		src := ""
+		if p.Source != p.Name {
+			src = "source " + p.Source
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", p.Name, p.Version, p.Architecture, p.Type, src)
+	}
+	section("Kernel modules", len(inv.Modules))
+	for _, m := range inv.Modules {
+		fmt.Fprintf(tw, "%s\t%d\t%s\n", m.Name, m.Size, strings.Join(m.UsedBy, ","))
+	}
+	section("Services", len(inv.Services))
+	for _, s := range inv.Services {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", s.Name, s.Manager, s.State, s.Active)
+	}
+	section("Cron jobs", len(inv.Cron))
+	for _, c := range inv.Cron {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", c.Schedule, c.User, truncate(c.Command, 120), c.File)
+	}
 	section("Users", len(inv.Users))
 	fmt.Fprintf(tw, "NAME\tUID\tGID\tHOME\tSHELL\tPASSWORD\tLAST CHANGE\tGROUPS\n")
 	for _, u := range inv.Users {
