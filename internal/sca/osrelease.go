@@ -1,12 +1,12 @@
 package sca
 
 import (
-	"bufio"
-	"bytes"
 	"errors"
 	"io/fs"
 	"slices"
 	"strings"
+
+	"github.com/vigil-sec/vigil/internal/inventory/system"
 )
 
 // OSRelease is the identity of a host from os-release(5).
@@ -52,47 +52,12 @@ const maxOSReleaseSize = 64 << 10
 // ParseOSRelease parses os-release(5) text. Malformed lines are ignored; it
 // never fails.
 func ParseOSRelease(data []byte) *OSRelease {
-	o := &OSRelease{}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 0, 4096), maxOSReleaseSize)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		k, v, ok := strings.Cut(line, "=")
-		if !ok || strings.HasPrefix(line, "#") {
-			continue
-		}
-		v = unquoteOSRelease(strings.TrimSpace(v))
-		switch strings.TrimSpace(k) {
-		case "ID":
-			o.ID = strings.ToLower(v)
-		case "ID_LIKE":
-			for f := range strings.FieldsSeq(strings.ToLower(v)) {
-				o.IDLike = append(o.IDLike, f)
-			}
-		case "VERSION_ID":
-			o.VersionID = v
-		case "NAME":
-			o.Name = v
-		}
+	rel, _ := system.ParseOSRelease(data)
+	o := &OSRelease{ID: strings.ToLower(rel.ID), VersionID: rel.VersionID, Name: rel.Name}
+	for _, l := range rel.IDLike {
+		o.IDLike = append(o.IDLike, strings.ToLower(l))
 	}
 	return o
-}
-
-func unquoteOSRelease(v string) string {
-	if len(v) >= 2 && (v[0] == '"' || v[0] == '\'') && v[len(v)-1] == v[0] {
-		v = v[1 : len(v)-1]
-	}
-	if strings.Contains(v, `\`) {
-		var b strings.Builder
-		for i := 0; i < len(v); i++ {
-			if v[i] == '\\' && i+1 < len(v) {
-				i++
-			}
-			b.WriteByte(v[i])
-		}
-		v = b.String()
-	}
-	return v
 }
 
 // OSRelease returns e.OS, or reads /etc/os-release (then /usr/lib/os-release)

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/vigil-sec/vigil/internal/hostfs"
+	"github.com/vigil-sec/vigil/internal/inventory/accounts"
 	"github.com/vigil-sec/vigil/internal/inventory/system"
 	"github.com/vigil-sec/vigil/internal/skipped"
 )
@@ -122,9 +123,13 @@ func (w *walker) defaults() {
 	}
 	if w.opts.Users == nil {
 		if b, err := w.root.ReadFile("/etc/passwd", 16<<20); err == nil {
-			var skip skipped.List
-			w.opts.Users, skip = ParsePasswd(b)
-			w.skip = append(w.skip, skip...)
+			users, _ := accounts.ParsePasswd("/etc/passwd", b, &w.skip)
+			w.opts.Users = make(map[uint32]string, len(users))
+			for _, u := range users {
+				if _, dup := w.opts.Users[u.UID]; !dup {
+					w.opts.Users[u.UID] = u.Name
+				}
+			}
 		}
 	}
 	if w.opts.BootTime.IsZero() {

@@ -1,14 +1,12 @@
 package procs
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 
-	"github.com/vigil-sec/vigil/internal/skipped"
 )
 
 // Stat is what the inventory takes from /proc/<pid>/stat.
@@ -136,39 +134,4 @@ func TTYName(nr uint64) string {
 		return "ttyS" + strconv.FormatUint(minor-64, 10)
 	}
 	return strconv.FormatUint(major, 10) + ":" + strconv.FormatUint(minor, 10)
-}
-
-// ParsePasswd maps UIDs to user names from an /etc/passwd file. It is the simple
-// fallback used when the caller gives no map; malformed lines are skipped and
-// recorded, and the first name of a UID wins.
-func ParsePasswd(data []byte) (map[uint32]string, skipped.List) {
-	users := make(map[uint32]string)
-	var skip skipped.List
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 0, 4096), 64<<10)
-	n := 0
-	for sc.Scan() {
-		n++
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || line[0] == '#' || line[0] == '+' || line[0] == '-' {
-			continue
-		}
-		f := strings.Split(line, ":")
-		if len(f) != 7 || f[0] == "" {
-			skip.Add("/etc/passwd", n, "want 7 fields")
-			continue
-		}
-		uid, err := strconv.ParseUint(f[2], 10, 32)
-		if err != nil {
-			skip.Add("/etc/passwd", n, "bad uid %q", f[2])
-			continue
-		}
-		if _, dup := users[uint32(uid)]; !dup {
-			users[uint32(uid)] = f[0]
-		}
-	}
-	if sc.Err() != nil {
-		skip.Add("/etc/passwd", n+1, "line too long; rest of file ignored")
-	}
-	return users, skip
 }

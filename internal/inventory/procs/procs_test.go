@@ -96,17 +96,6 @@ func TestTTYName(t *testing.T) {
 	}
 }
 
-func TestParsePasswd(t *testing.T) {
-	users, skip := ParsePasswd([]byte("root:x:0:0::/root:/bin/sh\ntoor:x:0:0::/:/bin/sh\n\n# c\nbad\nx:x:y:0::/:/bin/sh\n+nis::::::\nbob:x:1001:1001::/home/bob:/bin/sh\n"))
-	want := map[uint32]string{0: "root", 1001: "bob"}
-	if !reflect.DeepEqual(users, want) {
-		t.Errorf("users %v, want %v", users, want)
-	}
-	if len(skip) != 2 || skip[0].Line != 5 || skip[1].Line != 6 {
-		t.Errorf("skipped %v, want lines 5 and 6", skip)
-	}
-}
-
 func TestCollectFixture(t *testing.T) {
 	root, err := hostfs.New("testdata/rootfs/host1")
 	if err != nil {
@@ -240,7 +229,6 @@ func FuzzProcStatus(f *testing.F) {
 	paths, _ := filepath.Glob("testdata/rootfs/*/proc/*/status")
 	shared, _ := filepath.Glob("../../../testdata/rootfs/*/proc/*/status")
 	paths = append(paths, shared...)
-	paths = append(paths, "testdata/rootfs/host1/etc/passwd")
 	for _, p := range paths {
 		if b, err := os.ReadFile(p); err == nil {
 			f.Add(b)
@@ -248,7 +236,6 @@ func FuzzProcStatus(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		ParseStatus(b)
-		ParsePasswd(b)
 		for _, a := range ParseCmdline(b) {
 			if strings.ContainsRune(a, 0) {
 				t.Fatalf("NUL in argument %q", a)
