@@ -2,6 +2,7 @@ package services
 
 import (
 	"context"
+	"os/exec"
 	"reflect"
 	"strings"
 	"testing"
@@ -31,7 +32,8 @@ func TestSystemdFixture(t *testing.T) {
 		{"ssh.service", ManagerSystemd, StateEnabled, ActiveActive, "", "OpenBSD Secure Shell server", "multi-user.target"},
 		{"sshd.service", ManagerSystemd, StateAlias, ActiveActive, "ssh.service", "", ""},
 		{"cron.service", ManagerSystemd, StateEnabled, ActiveActive, "", "Regular background program processing daemon", "multi-user.target"},
-		{"getty@.service", ManagerSystemd, StateEnabled, ActiveUnknown, "", "Getty on %I", "getty.target"},
+		{"getty@.service", ManagerSystemd, StateIndirect, ActiveUnknown, "", "Getty on %I", ""}, // no DefaultInstance
+		{"getty-default@.service", ManagerSystemd, StateEnabled, ActiveUnknown, "", "Getty with default", "getty.target"},
 		{"systemd-journald.service", ManagerSystemd, StateStatic, ActiveInactive, "", "Journal    Service", ""},
 		{"telnet.socket", ManagerSystemd, StateDisabled, ActiveUnknown, "", "Telnet socket", ""},
 		{"rsync.service", ManagerSystemd, StateDisabled, ActiveInactive, "", "Rsync daemon", ""},
@@ -40,8 +42,8 @@ func TestSystemdFixture(t *testing.T) {
 		{"runtime.service", ManagerSystemd, StateEnabledRuntime, ActiveInactive, "", "Runtime only", "multi-user.target"},
 		{"app.service", ManagerSystemd, StateLinked, ActiveInactive, "/opt/app/app.service", "Vendor app", ""},
 		{"default.target", ManagerSystemd, StateAlias, ActiveUnknown, "multi-user.target", "", ""},
-		{"multi-user.target", ManagerSystemd, StateStatic, ActiveUnknown, "", "Multi-User System", ""},
-		{"broken.service", ManagerSystemd, StateStatic, ActiveInactive, "", "", ""},
+		{"multi-user.target", ManagerSystemd, StateIndirect, ActiveUnknown, "", "Multi-User System", ""},
+		{"broken.service", ManagerSystemd, StateBad, ActiveInactive, "", "", ""},
 		{"legacyd", ManagerSysV, StateEnabled, ActiveUnknown, "", "Legacy daemon", "2"},
 	}
 	byName := map[string]Service{}
@@ -66,6 +68,17 @@ func TestSystemdFixture(t *testing.T) {
 	}
 	if len(sk) != 3 {
 		t.Errorf("skipped = %v, want the three bad lines of broken.service", sk)
+	}
+	if _, err := exec.LookPath("systemctl"); err == nil {
+		want := systemctlStates(t, "testdata/systemd")
+		for _, s := range list {
+			if s.Manager == ManagerSystemd && want[s.Name] != s.State {
+				t.Errorf("%s: state %s, systemctl says %q", s.Name, s.State, want[s.Name])
+			}
+		}
+		if n := len(want); n != len(list)-1 {
+			t.Errorf("systemctl lists %d units, we list %d systemd units", n, len(list)-1)
+		}
 	}
 	if s, ok := Find(list, "sshd.service"); !ok || s.Name != "ssh.service" || !s.Enabled() {
 		t.Errorf("Find(sshd.service) = %+v", s)

@@ -51,20 +51,31 @@ func templateOf(name string) (string, bool) {
 
 // enablement maps unit names to the targets whose .wants/.requires/.upholds
 // directories link them; persistent marks those linked from /etc (the rest are
-// linked from /run only, for this boot).
+// linked from /run only, for this boot). Template names ("getty@.service") are
+// keyed by the instances linked ("getty@tty1.service") in instances.
+// aliased marks units that an alias link in a configuration directory points to.
 type enablement struct {
 	by         map[string][]string
 	persistent map[string]bool
+	instances  map[string][]string
+	aliased    map[string]bool
 }
 
 func findEnablement(root hostfs.Root) enablement {
-	e := enablement{by: map[string][]string{}, persistent: map[string]bool{}}
+	e := enablement{by: map[string][]string{}, persistent: map[string]bool{},
+		instances: map[string][]string{}, aliased: map[string]bool{}}
 	for _, dir := range configDirs {
 		ents, err := root.ReadDir(dir)
 		if err != nil {
 			continue
 		}
 		for _, d := range ents {
+			if d.Type()&fs.ModeSymlink != 0 && isUnitName(d.Name()) {
+				if t, err := root.Readlink(path.Join(dir, d.Name())); err == nil && t != "/dev/null" && path.Base(t) != d.Name() {
+					e.aliased[path.Base(t)] = true
+				}
+				continue
+			}
 			target, kind := "", ""
 			for _, k := range []string{".wants", ".requires", ".upholds"} {
 				if t, ok := cutSuffix(d.Name(), k); ok {
@@ -80,13 +91,15 @@ func findEnablement(root hostfs.Root) enablement {
 			}
 			for _, l := range links {
 				names := []string{l.Name()}
-				if t, err := root.Readlink(path.Join(dir, d.Name(), l.Name())); err == nil {
-					names = append(names, path.Base(t))
+				tmpl, isInstance := templateOf(l.Name())
+				if isInstance && !contains(e.instances[tmpl], l.Name()) {
+					e.instances[tmpl] = append(e.instances[tmpl], l.Name())
 				}
-				for _, n := range names {
-					if tmpl, ok := templateOf(n); ok {
-						names = append(names, tmpl)
-					}
+				// A link under another name enables its target, except an
+				// instance link to its own template.
+				if t, err := root.Readlink(path.Join(dir, d.Name(), l.Name())); err == nil &&
+					path.Base(t) != l.Name() && !(isInstance && path.Base(t) == tmpl) {
+					names = append(names, path.Base(t))
 				}
 				for _, n := range names {
 					if !contains(e.by[n], target) {
@@ -141,6 +154,18 @@ func collectSystemd(ctx context.Context, root hostfs.Root, sk *skipped.List) ([]
 			out = append(out, s)
 		}
 	}
+	// An alias of a masked unit is masked too, as systemctl reports it.
+	masked := map[string]bool{}
+	for _, s := range out {
+		if s.State == StateMasked {
+			masked[s.Name] = true
+		}
+	}
+	for i := range out {
+		if out[i].State == StateAlias && masked[out[i].Target] {
+			out[i].State = StateMasked
+		}
+	}
 	return out, nil
 }
 
@@ -176,19 +201,41 @@ func unitService(root hostfs.Root, dir, name string, en enablement, sk *skipped.
 	}
 	u := ParseUnit(file, data, sk)
 	s.Description = u.Description
-	if by := en.by[name]; len(by) > 0 {
+	if u.Invalid {
+		s.State = StateBad
+		return s
+	}
+	enabledAs := name
+	if inst := en.instances[name]; len(inst) > 0 && len(en.by[name]) == 0 {
+		// A template is enabled when its DefaultInstance is; other enabled
+		// instances make it "indirect".
+		enabledAs = ""
+		if d := u.Install["DefaultInstance"]; len(d) > 0 {
+			if n := strings.Replace(name, "@.", "@"+d[len(d)-1]+".", 1); contains(inst, n) {
+				enabledAs = n
+			}
+		}
+		if enabledAs == "" {
+			s.State = StateIndirect
+			return s
+		}
+	}
+	if by := en.by[enabledAs]; len(by) > 0 {
 		s.EnabledBy = by
 		s.State = StateEnabled
-		if !en.persistent[name] {
+		if !en.persistent[enabledAs] {
 			s.State = StateEnabledRuntime
 		}
 		return s
 	}
-	if s.Target != "" {
+	switch {
+	case s.Target != "":
 		s.State = StateLinked
-		return s
+	case en.aliased[name]:
+		s.State = StateIndirect
+	default:
+		s.State = u.installState()
 	}
-	s.State = u.installState()
 	return s
 }
 

@@ -13,6 +13,9 @@ type Unit struct {
 	// HasInstall reports an [Install] section; Install holds its settings.
 	HasInstall bool
 	Install    map[string][]string
+	// Invalid is set by a malformed section header, which makes systemd
+	// refuse the whole file.
+	Invalid bool
 }
 
 // maxUnitLine bounds one logical line of a unit file.
@@ -35,6 +38,7 @@ func ParseUnit(file string, data []byte, sk *skipped.List) Unit {
 		case line[0] == '[':
 			if !strings.HasSuffix(line, "]") || len(line) < 3 {
 				sk.Add(file, n, "bad section header")
+				u.Invalid = true
 				section = ""
 				return
 			}
