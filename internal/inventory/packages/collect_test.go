@@ -2,9 +2,11 @@ package packages
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
+	"flag"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/vigil-sec/vigil/internal/hostfs"
+	"github.com/vigil-sec/vigil/internal/inventory/packages/pkgdb"
 )
 
 // fixtureRoot is the directory holding the fixture host trees.
@@ -52,6 +55,15 @@ func readRPMBlobs(ctx context.Context, path string) ([][]byte, error) {
 		out = append(out, b)
 	}
 	return out, rows.Err()
+}
+
+// summaries renders packages as "name version arch source source_version".
+func summaries(pkgs []Package) []string {
+	var out []string
+	for _, p := range pkgs {
+		out = append(out, strings.Join([]string{p.Name, p.Version, p.Architecture, p.Source, p.SourceVersion}, " "))
+	}
+	return out
 }
 
 func find(pkgs []Package, name, arch string) (Package, bool) {
@@ -283,6 +295,41 @@ func TestLiveDpkg(t *testing.T) {
 	t.Logf("%d installed packages match dpkg-query", len(got))
 }
 
+var updateHeaders = flag.Bool("update-rpm-headers", false, "rewrite pkgdb/testdata/rpmheaders from the alma9 fixture database")
+
+// TestRPMHeaderSeeds keeps pkgdb's header files (the seeds of its FuzzRPMHeader
+// and the input of its tests) equal to the blobs in the alma9 fixture database.
+func TestRPMHeaderSeeds(t *testing.T) {
+	blobs, err := readRPMBlobs(context.Background(), filepath.Join(fixtureRoot, "alma9/var/lib/rpm/rpmdb.sqlite"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := "pkgdb/testdata/rpmheaders"
+	if *updateHeaders {
+		os.RemoveAll(dir)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, b := range blobs {
+		p, err := pkgdb.ParseRPMHeader(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := filepath.Join(dir, p.Name+".hdr")
+		if *updateHeaders {
+			if err := os.WriteFile(f, b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		old, err := os.ReadFile(f)
+		if err != nil || !bytes.Equal(old, b) {
+			t.Errorf("%s differs from the fixture database (run go test -run TestRPMHeaderSeeds -update-rpm-headers)", f)
+		}
+	}
+}
+
 func BenchmarkParseDpkgStatusLive(b *testing.B) {
 	data, err := os.ReadFile(DpkgStatusPath)
 	if err != nil {
@@ -291,7 +338,7 @@ func BenchmarkParseDpkgStatusLive(b *testing.B) {
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	for b.Loop() {
-		pkgs, _, err := ParseDpkgStatus(strings.NewReader(string(data)), DpkgStatusPath)
+		pkgs, _, err := pkgdb.ParseDpkgStatus(strings.NewReader(string(data)), DpkgStatusPath)
 		if err != nil || len(pkgs) == 0 {
 			b.Fatal(err, len(pkgs))
 		}

@@ -1,11 +1,12 @@
 // Package packages lists the software packages installed on a host from the
-// package managers' own databases: dpkg (/var/lib/dpkg/status), rpm (the SQLite
-// rpmdb of RHEL 9, Fedora and SUSE) and apk (/lib/apk/db/installed).
+// package managers' own databases: dpkg (/var/lib/dpkg/status and status.d),
+// rpm (the SQLite rpmdb of RHEL 9, Fedora and SUSE) and apk
+// (/lib/apk/db/installed).
 //
-// The parsers are pure functions over the database bytes. They never fail a whole
-// database because of one damaged record: they skip it, record it in a
-// skipped.List and go on. Collect reads the databases of a host through a
-// hostfs.Root, so it runs unchanged on the live host and on fixture trees.
+// Collect finds the databases through a hostfs.Root, so it runs unchanged on the
+// live host and on fixture trees; the record formats are decoded by the pure
+// parsers of package pkgdb, and damaged records are skipped and reported in a
+// skipped.List rather than failing the inventory.
 package packages
 
 import (
@@ -17,48 +18,21 @@ import (
 	"io/fs"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/vigil-sec/vigil/internal/hostfs"
+	"github.com/vigil-sec/vigil/internal/inventory/packages/pkgdb"
 	"github.com/vigil-sec/vigil/internal/skipped"
 )
 
+// Package is one installed binary package.
+type Package = pkgdb.Package
+
 // Package types, as found in Package.Type.
 const (
-	TypeDeb = "deb"
-	TypeRPM = "rpm"
-	TypeAPK = "apk"
+	TypeDeb = pkgdb.TypeDeb
+	TypeRPM = pkgdb.TypeRPM
+	TypeAPK = pkgdb.TypeAPK
 )
-
-// Package is one installed binary package.
-type Package struct {
-	Name string `json:"name"`
-	// Version is the full version as the package manager prints and compares it:
-	// dpkg "[epoch:]upstream[-revision]", rpm "[epoch:]version-release" (the
-	// epoch only when it is set), apk "version-rN".
-	Version string `json:"version"`
-	// Epoch is the numeric epoch (0 when absent); it is also part of Version.
-	Epoch        int    `json:"epoch,omitempty"`
-	Architecture string `json:"arch,omitempty"`
-	// Source is the source package the binary was built from (dpkg Source:, the
-	// name part of rpm SOURCERPM, apk origin). It is the package's own name when
-	// the database names no other source. Security advisories are keyed by it.
-	Source string `json:"source"`
-	// SourceVersion is the version of the source package, in the same form as
-	// Version. It differs from Version for dpkg binNMUs ("+b1") and
-	// "Source: name (version)" fields.
-	SourceVersion string `json:"source_version"`
-	Type          string `json:"type"`
-	// Maintainer is the dpkg/apk maintainer; Vendor the rpm vendor.
-	Maintainer string `json:"maintainer,omitempty"`
-	Vendor     string `json:"vendor,omitempty"`
-	// InstalledSize is in bytes (dpkg's Installed-Size KiB are converted).
-	InstalledSize int64 `json:"installed_size,omitempty"`
-	// InstallTime is when rpm installed the package; BuildTime when it was
-	// built (rpm, apk). Zero when unknown.
-	InstallTime time.Time `json:"install_time,omitzero"`
-	BuildTime   time.Time `json:"build_time,omitzero"`
-}
 
 // Database locations, as host paths.
 const (
@@ -108,7 +82,7 @@ func Collect(ctx context.Context, root hostfs.Root) ([]Package, skipped.List, er
 
 func collectDpkg(ctx context.Context, root hostfs.Root, skip *skipped.List) ([]Package, error) {
 	var pkgs []Package
-	p, err := parseHostFile(root, DpkgStatusPath, skip, ParseDpkgStatus)
+	p, err := parseHostFile(root, DpkgStatusPath, skip, pkgdb.ParseDpkgStatus)
 	if err != nil {
 		return nil, err
 	}
@@ -125,7 +99,7 @@ func collectDpkg(ctx context.Context, root hostfs.Root, skip *skipped.List) ([]P
 		if !e.Type().IsRegular() || strings.HasSuffix(e.Name(), ".md5sums") {
 			continue
 		}
-		p, err := parseHostFile(root, DpkgStatusDPath+"/"+e.Name(), skip, ParseDpkgStatus)
+		p, err := parseHostFile(root, DpkgStatusDPath+"/"+e.Name(), skip, pkgdb.ParseDpkgStatus)
 		if err != nil {
 			return pkgs, err
 		}
@@ -135,7 +109,7 @@ func collectDpkg(ctx context.Context, root hostfs.Root, skip *skipped.List) ([]P
 }
 
 func collectApk(_ context.Context, root hostfs.Root, skip *skipped.List) ([]Package, error) {
-	return parseHostFile(root, ApkInstalledPath, skip, ParseApkInstalled)
+	return parseHostFile(root, ApkInstalledPath, skip, pkgdb.ParseApkInstalled)
 }
 
 // parseHostFile opens a database file and runs a parser over it; a missing file

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 
 	"github.com/vigil-sec/vigil/internal/hostfs"
+	"github.com/vigil-sec/vigil/internal/inventory/packages/pkgdb"
 	"github.com/vigil-sec/vigil/internal/skipped"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
@@ -95,13 +96,13 @@ func ReadRPMSQLite(ctx context.Context, path, file string) ([]Package, skipped.L
 			skip.Add(file, 0, "header %d: %d bytes, larger than %d", hnum, size, maxRPMHeader)
 			continue
 		}
-		p, err := ParseRPMHeader(blob)
+		p, err := pkgdb.ParseRPMHeader(blob)
 		if err != nil {
 			skip.Add(file, 0, "header %d: %v", hnum, err)
 			continue
 		}
-		if len(pkgs) >= maxPackages {
-			skip.Add(file, 0, "more than %d packages, rest ignored", maxPackages)
+		if len(pkgs) >= pkgdb.MaxPackages {
+			skip.Add(file, 0, "more than %d packages, rest ignored", pkgdb.MaxPackages)
 			break
 		}
 		pkgs = append(pkgs, p)

@@ -1,4 +1,4 @@
-package packages
+package pkgdb
 
 import (
 	"os"
@@ -161,6 +161,18 @@ func FuzzDpkgStatus(f *testing.F) {
 			}
 		}
 	})
+}
+
+// fixtureRoot is the directory holding the fixture host trees.
+const fixtureRoot = "../../../../testdata/rootfs"
+
+func find(pkgs []Package, name string) (Package, bool) {
+	for _, p := range pkgs {
+		if p.Name == name {
+			return p, true
+		}
+	}
+	return Package{}, false
 }
 
 // summaries renders packages as "name version arch source source_version".

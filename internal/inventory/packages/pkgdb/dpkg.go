@@ -1,4 +1,4 @@
-package packages
+package pkgdb
 
 import (
 	"bytes"
@@ -27,7 +27,7 @@ type dpkgStanza struct {
 // malformed and over-long lines (the rest of their stanza is kept). The error is non-nil only when r fails.
 func ParseDpkgStatus(r io.Reader, file string) ([]Package, skipped.List, error) {
 	var (
-		pkgs []Package
+		out  bounded
 		skip skipped.List
 		st   dpkgStanza
 		last string // field the continuation lines belong to
@@ -37,11 +37,7 @@ func ParseDpkgStatus(r io.Reader, file string) ([]Package, skipped.List, error) 
 			return
 		}
 		if p, ok := st.pkgOrSkip(file, &skip); ok {
-			if len(pkgs) < maxPackages {
-				pkgs = append(pkgs, p)
-			} else if len(pkgs) == maxPackages {
-				skip.Add(file, st.start, "more than %d packages, rest ignored", maxPackages)
-			}
+			out.add(p, &skip, file, st.start)
 		}
 		st, last = dpkgStanza{}, ""
 	}
@@ -53,7 +49,7 @@ func ParseDpkgStatus(r io.Reader, file string) ([]Package, skipped.List, error) 
 		}
 		if err != nil {
 			flush()
-			return pkgs, skip, fmt.Errorf("dpkg status: %w", err)
+			return out.pkgs, skip, fmt.Errorf("dpkg status: %w", err)
 		}
 		if st.lines == 0 {
 			st.start = lr.n
@@ -79,7 +75,7 @@ func ParseDpkgStatus(r io.Reader, file string) ([]Package, skipped.List, error) 
 		}
 	}
 	flush()
-	return pkgs, skip, nil
+	return out.pkgs, skip, nil
 }
 
 // field stores one "Name: value" line and returns the field name, or "" when the

@@ -1,11 +1,12 @@
-package packages
+package pkgdb
 
 import (
 	"bytes"
-	"context"
 	"encoding/binary"
 	"errors"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -140,19 +141,69 @@ func TestSplitSourceRPM(t *testing.T) {
 	}
 }
 
-// fixtureRPMHeaders returns the header blobs of the alma9 fixture database.
-func fixtureRPMHeaders(tb testing.TB) [][]byte {
+// rpmHeaderFiles are header blobs taken from the alma9 fixture's rpmdb.sqlite
+// (package packages keeps them in step with the database).
+func rpmHeaderFiles(tb testing.TB) map[string][]byte {
 	tb.Helper()
-	db := filepath.Join(fixtureRoot, "alma9/var/lib/rpm/rpmdb.sqlite")
-	blobs, err := readRPMBlobs(context.Background(), db)
-	if err != nil {
-		tb.Fatal(err)
+	files, err := filepath.Glob("testdata/rpmheaders/*.hdr")
+	if err != nil || len(files) == 0 {
+		tb.Fatalf("no header files in testdata/rpmheaders: %v", err)
 	}
-	return blobs
+	out := map[string][]byte{}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		out[strings.TrimSuffix(filepath.Base(f), ".hdr")] = b
+	}
+	return out
+}
+
+// TestRPMHeaderFiles decodes headers written by rpm 4.18 itself.
+func TestRPMHeaderFiles(t *testing.T) {
+	want := map[string]string{
+		"openssl-libs":   "openssl-libs 1:3.0.7-27.el9 x86_64 openssl 1:3.0.7-27.el9",
+		"openssh-server": "openssh-server 8.7p1-38.el9 x86_64 openssh 8.7p1-38.el9",
+		"shadow-utils":   "shadow-utils 2:4.9-8.el9 x86_64 shadow-utils 2:4.9-8.el9",
+		"kernel-core":    "kernel-core 5.14.0-362.8.1.el9_3 x86_64 kernel 5.14.0-362.8.1.el9_3",
+		"sudo":           "sudo 1.9.5p2-10.el9_3 x86_64 sudo 1.9.5p2-10.el9_3",
+	}
+	files := rpmHeaderFiles(t)
+	for name, blob := range files {
+		t.Run(name, func(t *testing.T) {
+			p, err := ParseRPMHeader(blob)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.Name != name {
+				t.Errorf("name %q, want %q", p.Name, name)
+			}
+			if w, ok := want[name]; ok {
+				if got := summaries([]Package{p})[0]; got != w {
+					t.Errorf("got %q, want %q", got, w)
+				}
+			}
+			if p.Vendor != "AlmaLinux" || p.InstallTime.IsZero() || p.Architecture != "x86_64" {
+				t.Errorf("fields: %+v", p)
+			}
+			// Every truncation of a real header is rejected, never misread.
+			for n := 0; n < len(blob); n += 1 + len(blob)/97 {
+				if _, err := ParseRPMHeader(blob[:n]); err == nil {
+					t.Fatalf("truncated to %d of %d bytes: no error", n, len(blob))
+				}
+			}
+		})
+	}
+	for name := range want {
+		if _, ok := files[name]; !ok {
+			t.Errorf("no header file for %s", name)
+		}
+	}
 }
 
 func FuzzRPMHeader(f *testing.F) {
-	for _, b := range fixtureRPMHeaders(f) {
+	for _, b := range rpmHeaderFiles(f) {
 		f.Add(b)
 	}
 	f.Add(buildRPMHeader(rpmTag{rpmTagName, "x"}, rpmTag{rpmTagVersion, "1"}, rpmTag{rpmTagEpoch, int32(3)}, rpmTag{rpmTagLongSize, int64(9)}))

@@ -1,4 +1,4 @@
-package packages
+package pkgdb
 
 import (
 	"bytes"
@@ -27,18 +27,14 @@ type apkRecord struct {
 // The error is non-nil only when r fails.
 func ParseApkInstalled(r io.Reader, file string) ([]Package, skipped.List, error) {
 	var (
-		pkgs []Package
+		out  bounded
 		skip skipped.List
 		rec  apkRecord
 	)
 	flush := func() {
 		if rec.lines > 0 {
 			if p, ok := rec.pkgOrSkip(file, &skip); ok {
-				if len(pkgs) < maxPackages {
-					pkgs = append(pkgs, p)
-				} else if len(pkgs) == maxPackages {
-					skip.Add(file, rec.start, "more than %d packages, rest ignored", maxPackages)
-				}
+				out.add(p, &skip, file, rec.start)
 			}
 		}
 		rec = apkRecord{}
@@ -51,7 +47,7 @@ func ParseApkInstalled(r io.Reader, file string) ([]Package, skipped.List, error
 		}
 		if err != nil {
 			flush()
-			return pkgs, skip, fmt.Errorf("apk installed database: %w", err)
+			return out.pkgs, skip, fmt.Errorf("apk installed database: %w", err)
 		}
 		if rec.lines == 0 {
 			rec.start = lr.n
@@ -71,7 +67,7 @@ func ParseApkInstalled(r io.Reader, file string) ([]Package, skipped.List, error
 		}
 	}
 	flush()
-	return pkgs, skip, nil
+	return out.pkgs, skip, nil
 }
 
 func (rec *apkRecord) field(key byte, v string) {

@@ -1,9 +1,11 @@
-package packages
+package pkgdb
 
 import (
 	"bufio"
 	"errors"
 	"io"
+
+	"github.com/vigil-sec/vigil/internal/skipped"
 )
 
 // Bounds on hostile or damaged databases.
@@ -11,8 +13,8 @@ const (
 	// maxLine is the longest line the text parsers accept; longer lines are
 	// skipped (real dpkg Depends lines are a few KiB).
 	maxLine = 256 << 10
-	// maxPackages bounds how many packages one database may yield.
-	maxPackages = 1 << 20
+	// MaxPackages bounds how many packages one database may yield.
+	MaxPackages = 1 << 20
 )
 
 // lineReader yields lines without their end-of-line, counting line numbers and
@@ -56,5 +58,23 @@ func (lr *lineReader) next() (line []byte, tooLong bool, err error) {
 			b = b[:n-1]
 		}
 		return b, tooLong, nil
+	}
+}
+
+// bounded collects at most MaxPackages packages; the first one over the bound is
+// recorded as skipped, later ones are dropped silently.
+type bounded struct {
+	pkgs []Package
+	over bool
+}
+
+func (b *bounded) add(p Package, skip *skipped.List, file string, line int) {
+	if len(b.pkgs) < MaxPackages {
+		b.pkgs = append(b.pkgs, p)
+		return
+	}
+	if !b.over {
+		b.over = true
+		skip.Add(file, line, "more than %d packages, rest ignored", MaxPackages)
 	}
 }
