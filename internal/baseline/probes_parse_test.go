@@ -99,3 +99,28 @@ func FuzzParseMountTable(f *testing.F) {
 		}
 	})
 }
+
+func TestParseLoginDefs(t *testing.T) {
+	tests := []struct {
+		in   string
+		want loginDefs
+	}{
+		{"", loginDefs{UIDMin: 1000, PassMaxDays: -1}},
+		{"UID_MIN 500\nPASS_MAX_DAYS\t99999\n", loginDefs{UIDMin: 500, PassMaxDays: 99999}},
+		{"#UID_MIN 10\nUID_MIN x\nPASS_MAX_DAYS 90 # c\n", loginDefs{UIDMin: 1000, PassMaxDays: 90}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			if got := parseLoginDefs([]byte(tt.in)); got != tt.want {
+				t.Errorf("got %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+func FuzzParseLoginDefs(f *testing.F) {
+	seedFiles(f, "*/etc/login.defs")
+	f.Fuzz(func(t *testing.T, data []byte) {
+		parseLoginDefs(data)
+	})
+}
