@@ -176,4 +176,3 @@ func rootKeys(keys []sshkeys.Key) []string {
 	}
 	return out
 }
-

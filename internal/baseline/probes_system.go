@@ -304,4 +304,3 @@ func probeFirewallState(ctx context.Context, env *sca.Env, args []string) ([]str
 	}
 	return out, nil
 }
-
