@@ -1,6 +1,8 @@
 package baseline
 
 import (
+	"github.com/pierrec/lz4/v4"
+
 	"bufio"
 	"bytes"
 	"compress/gzip"
@@ -104,7 +106,7 @@ func securityIndexes(env *sca.Env) (readable, unreadable []string) {
 	names, _ := env.Root.Glob(aptListsDir + "/*security*_Packages*")
 	for _, n := range names {
 		switch {
-		case strings.HasSuffix(n, "_Packages"), strings.HasSuffix(n, "_Packages.gz"):
+		case strings.HasSuffix(n, "_Packages"), strings.HasSuffix(n, "_Packages.gz"), strings.HasSuffix(n, "_Packages.lz4"):
 			readable = append(readable, n)
 		default:
 			unreadable = append(unreadable, n)
@@ -127,6 +129,11 @@ func readIndex(env *sca.Env, name string, skip *skipped.List) ([]aptCandidate, e
 		}
 		defer zr.Close()
 		r = zr
+	}
+	if strings.HasSuffix(name, ".lz4") {
+		// apt stores its lists lz4-compressed when Acquire::GzipIndexes or
+		// the Docker images' apt configuration asks for it.
+		r = lz4.NewReader(f)
 	}
 	return parseAptPackages(name, io.LimitReader(r, maxIndexSize), skip)
 }

@@ -1,11 +1,16 @@
 package baseline
 
 import (
+	"bytes"
+	"compress/gzip"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/pierrec/lz4/v4"
 
 	"github.com/vigil-sec/vigil/internal/skipped"
 )
@@ -22,13 +27,54 @@ func TestUpdatesSecurity(t *testing.T) {
 	}
 }
 
+// TestUpdatesSecurityLZ4 reads the same indexes compressed with lz4, as apt
+// keeps them on hosts configured for compressed lists.
+func TestUpdatesSecurityLZ4(t *testing.T) {
+	src := filepath.Join("testdata", "rootfs", "aptsec")
+	status, err := os.ReadFile(filepath.Join(src, "var/lib/dpkg/status"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lists, _ := filepath.Glob(filepath.Join(src, "var/lib/apt/lists/*_Packages*"))
+	files := []tree{{path: "var/lib/dpkg/status", content: string(status), uid: -1}}
+	for _, l := range lists {
+		plain, err := os.ReadFile(l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.HasSuffix(l, ".gz") {
+			zr, err := gzip.NewReader(bytes.NewReader(plain))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if plain, err = io.ReadAll(zr); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var buf bytes.Buffer
+		zw := lz4.NewWriter(&buf)
+		if _, err := zw.Write(plain); err != nil {
+			t.Fatal(err)
+		}
+		if err := zw.Close(); err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, tree{path: "var/lib/apt/lists/" + strings.TrimSuffix(filepath.Base(l), ".gz") + ".lz4", content: buf.String(), uid: -1})
+	}
+	got := mustProbe(t, envFor(t, makeRoot(t, files)), "updates.security")
+	want := mustProbe(t, envFor(t, src), "updates.security")
+	if len(want) == 0 || !slices.Equal(got, want) {
+		t.Errorf("lz4 indexes: got %q, want %q", got, want)
+	}
+}
+
 func TestUpdatesSecurityNotApplicable(t *testing.T) {
 	for _, root := range []string{
 		makeRoot(t, nil), // no dpkg
 		makeRoot(t, []tree{{path: "var/lib/dpkg/status", content: "", uid: -1}}),
 		makeRoot(t, []tree{
 			{path: "var/lib/dpkg/status", content: "", uid: -1},
-			{path: "var/lib/apt/lists/x_dists_bookworm-security_main_binary-amd64_Packages.lz4", content: "x", uid: -1},
+			{path: "var/lib/apt/lists/x_dists_bookworm-security_main_binary-amd64_Packages.xz", content: "x", uid: -1},
 		}),
 	} {
 		if _, err := runProbe(t, envFor(t, root), "updates.security"); !isNotApplicable(err) {
