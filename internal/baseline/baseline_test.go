@@ -20,6 +20,7 @@ var catalogue = []string{
 	"accounts.missing_group", "accounts.no_max_age", "accounts.stale", "accounts.home_problems",
 	"accounts.shadow_group_members", "sudo.nopasswd", "sudo.all_grants", "sudo.defaults",
 	"sshkeys.weak", "sshkeys.root", "cron.entries", "firewall.state", "listening",
+	"processes.deleted_libraries", "accounts.home_readable",
 }
 
 func mustLoad(tb testing.TB) *sca.Policy {
