@@ -27,10 +27,10 @@ type dpkgStanza struct {
 // malformed and over-long lines (the rest of their stanza is kept). The error is non-nil only when r fails.
 func ParseDpkgStatus(r io.Reader, file string) ([]Package, skipped.List, error) {
 	var (
-		out  bounded
-		skip skipped.List
-		st   dpkgStanza
-		last string // field the continuation lines belong to
+		out     bounded
+		skip    skipped.List
+		st      dpkgStanza
+		inField bool // a field line came before, so continuation lines belong to it
 	)
 	flush := func() {
 		if st.lines == 0 {
@@ -39,7 +39,7 @@ func ParseDpkgStatus(r io.Reader, file string) ([]Package, skipped.List, error) 
 		if p, ok := st.pkgOrSkip(file, &skip); ok {
 			out.add(p, &skip, file, st.start)
 		}
-		st, last = dpkgStanza{}, ""
+		st, inField = dpkgStanza{}, false
 	}
 	lr := newLineReader(r)
 	for {
@@ -62,14 +62,14 @@ func ParseDpkgStatus(r io.Reader, file string) ([]Package, skipped.List, error) 
 			flush()
 		case line[0] == ' ' || line[0] == '\t':
 			st.lines++
-			if last == "" {
+			if !inField {
 				skip.Add(file, lr.n, "continuation line without a field")
 			}
 		case line[0] == '#' && st.lines == 0:
 			// Comment lines are allowed in deb822 files outside stanzas.
 		default:
 			st.lines++
-			if last = st.field(line); last == "" {
+			if inField = st.field(line); !inField {
 				skip.Add(file, lr.n, "not a \"Field: value\" line")
 			}
 		}
@@ -78,32 +78,40 @@ func ParseDpkgStatus(r io.Reader, file string) ([]Package, skipped.List, error) 
 	return out.pkgs, skip, nil
 }
 
-// field stores one "Name: value" line and returns the field name, or "" when the
-// line is not a field.
-func (st *dpkgStanza) field(line []byte) string {
+// field stores one "Name: value" line and reports whether the line is a field.
+// Values of fields not read here are not copied.
+func (st *dpkgStanza) field(line []byte) bool {
 	name, value, ok := bytes.Cut(line, []byte{':'})
 	if !ok || len(name) == 0 || bytes.ContainsAny(name, " \t") {
-		return ""
+		return false
 	}
-	v := string(bytes.TrimSpace(value))
-	key := strings.ToLower(string(name))
-	switch key {
-	case "package":
-		st.pkg = v
-	case "status":
-		st.status = v
-	case "version":
-		st.version = v
-	case "architecture":
-		st.arch = v
-	case "source":
-		st.src = v
-	case "maintainer":
-		st.maint = v
-	case "installed-size":
-		st.size = v
+	if dst := st.slot(name); dst != nil {
+		*dst = string(bytes.TrimSpace(value))
 	}
-	return key
+	return true
+}
+
+// slot returns where the value of field name is kept, nil for fields not read
+// here. Field names compare case-insensitively, as in deb822.
+func (st *dpkgStanza) slot(name []byte) *string {
+	is := func(s string) bool { return len(name) == len(s) && bytes.EqualFold(name, []byte(s)) }
+	switch {
+	case is("Package"):
+		return &st.pkg
+	case is("Status"):
+		return &st.status
+	case is("Version"):
+		return &st.version
+	case is("Architecture"):
+		return &st.arch
+	case is("Source"):
+		return &st.src
+	case is("Maintainer"):
+		return &st.maint
+	case is("Installed-Size"):
+		return &st.size
+	}
+	return nil
 }
 
 // pkgOrSkip turns a finished stanza into a package. ok is false for stanzas
