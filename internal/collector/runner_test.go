@@ -1,0 +1,131 @@
+package collector
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/vigil-sec/vigil/internal/event"
+)
+
+// memOutput collects events; block, when set, makes Write wait until closed.
+type memOutput struct {
+	mu     sync.Mutex
+	events []event.Event
+	block  chan struct{}
+}
+
+func (m *memOutput) Write(_ context.Context, evs []event.Event) error {
+	if m.block != nil {
+		<-m.block
+	}
+	m.mu.Lock()
+	m.events = append(m.events, evs...)
+	m.mu.Unlock()
+	return nil
+}
+
+func (m *memOutput) Flush() error { return nil }
+
+func (m *memOutput) byAction(a string) []event.Event {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []event.Event
+	for _, e := range m.events {
+		if e.Event.Action == a {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// burst emits n exec events as fast as it can, then waits for the end.
+type burst struct{ n int }
+
+func (b burst) Run(ctx context.Context, emit Emit, h *Health) error {
+	for i := 0; i < b.n; i++ {
+		emit(event.Event{Event: event.Meta{
+			Category: []string{event.CategoryProcess}, Type: []string{event.TypeStart}, Action: event.ActionExec,
+		}})
+	}
+	<-ctx.Done()
+	return nil
+}
+
+func TestRunnerDeliversAndValidates(t *testing.T) {
+	out := &memOutput{}
+	r := NewRunner(RunnerOptions{Host: event.Host{Name: "h1"}, Agent: event.Agent{ID: "a1"}})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- r.Run(ctx, []Instance{{Name: "test", Collector: burst{n: 1000}}}, out) }()
+	waitFor(t, func() bool { return len(out.byAction(event.ActionExec)) == 1000 })
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range out.byAction(event.ActionExec) {
+		if e.Host.Name != "h1" || e.Agent.ID != "a1" || e.Event.Dataset != "vigil.test" || e.Event.ID == "" {
+			t.Fatalf("common fields not filled: %+v", e)
+		}
+	}
+	health := out.byAction(event.ActionCollectorHealth)
+	if len(health) < 2 {
+		t.Fatalf("want health at start and stop, got %d", len(health))
+	}
+	last := health[len(health)-1]
+	if err := last.Validate(); err != nil {
+		t.Errorf("health event invalid: %v", err)
+	}
+	if got := last.Vigil.Collector.Counters["events_emitted"]; got != 1000 {
+		t.Errorf("events_emitted = %d, want 1000", got)
+	}
+}
+
+// TestRunnerCountsDrops: with a stuck output and a small queue, the collector
+// is never blocked, and the drops are reported with their exact count.
+func TestRunnerCountsDrops(t *testing.T) {
+	out := &memOutput{block: make(chan struct{})}
+	r := NewRunner(RunnerOptions{QueueSize: 10})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- r.Run(ctx, []Instance{{Name: "test", Collector: burst{n: 5000}}}, out) }()
+	waitFor(t, func() bool { return r.health["test"] != nil && r.health["test"].Counters()["events_dropped"] > 0 })
+	time.Sleep(100 * time.Millisecond)
+	close(out.block)
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	c := r.health["test"].Counters()
+	emitted, dropped := c["events_emitted"], c["events_dropped"]
+	if emitted+dropped != 5000 || dropped == 0 {
+		t.Fatalf("emitted %d + dropped %d, want 5000 with drops", emitted, dropped)
+	}
+	var reported int64
+	for _, e := range out.byAction(event.ActionEventsDropped) {
+		if err := e.Validate(); err != nil {
+			t.Errorf("events_dropped invalid: %v", err)
+		}
+		reported += e.Vigil.Loss.Count
+	}
+	if got := int64(len(out.byAction(event.ActionExec))); got != emitted {
+		t.Errorf("delivered %d exec events, emitted %d", got, emitted)
+	}
+	// Every drop is reported, except drops of the loss reports themselves,
+	// which are counted into the next report: reported >= dropped.
+	if reported < dropped {
+		t.Errorf("reported %d dropped events, collector dropped %d", reported, dropped)
+	}
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met within 10 s")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
