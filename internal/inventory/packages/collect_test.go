@@ -199,9 +199,9 @@ func TestCollectEmptyAndUnsupported(t *testing.T) {
 	if _, _, err := Collect(context.Background(), root); err != nil {
 		t.Fatalf("empty rpm dir: %v", err)
 	}
-	// A BerkeleyDB database is reported as unsupported, and the dpkg packages
-	// are still returned.
-	if err := os.WriteFile(filepath.Join(dir, "var/lib/rpm/Packages"), []byte("\x00\x06\x15\x61"), 0o644); err != nil {
+	// An NDB database is reported as unsupported, and the dpkg packages are
+	// still returned.
+	if err := os.WriteFile(filepath.Join(dir, "var/lib/rpm/Packages.db"), []byte("RpmP\x00\x00\x00\x00"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	os.MkdirAll(filepath.Join(dir, "var/lib/dpkg"), 0o755)
@@ -213,8 +213,27 @@ func TestCollectEmptyAndUnsupported(t *testing.T) {
 	if len(pkgs) != 1 {
 		t.Errorf("got %d packages, want the dpkg one", len(pkgs))
 	}
-	// A damaged SQLite file is an error, not a panic or silence.
+	// A BerkeleyDB Packages file is read, and wins over the NDB file.
+	bdb, err := os.ReadFile("pkgdb/testdata/bdb/Packages")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "var/lib/rpm/Packages"), bdb, 0o644)
+	pkgs, skip, err = Collect(context.Background(), root)
+	if err != nil || len(skip) != 0 {
+		t.Fatalf("BerkeleyDB: %v %v", err, skip)
+	}
+	if p, ok := find(pkgs, "openssl-libs", ""); !ok || p.Version != "1:3.0.7-27.el9" || len(pkgs) != 7 {
+		t.Errorf("BerkeleyDB: got %q", summaries(pkgs))
+	}
+	// A damaged BerkeleyDB file is an error.
+	os.WriteFile(filepath.Join(dir, "var/lib/rpm/Packages"), []byte("\x00\x06\x15\x61 not really"), 0o644)
+	if _, _, err := Collect(context.Background(), root); err == nil || errors.Is(err, ErrUnsupportedDB) {
+		t.Errorf("damaged Packages: err = %v", err)
+	}
 	os.Remove(filepath.Join(dir, "var/lib/rpm/Packages"))
+	os.Remove(filepath.Join(dir, "var/lib/rpm/Packages.db"))
+	// A damaged SQLite file is an error, not a panic or silence.
 	os.WriteFile(filepath.Join(dir, "var/lib/rpm/rpmdb.sqlite"), []byte("not a database at all, just text"), 0o644)
 	if _, _, err := Collect(context.Background(), root); err == nil {
 		t.Error("damaged rpmdb.sqlite: no error")

@@ -1,7 +1,7 @@
 // Package packages lists the software packages installed on a host from the
 // package managers' own databases: dpkg (/var/lib/dpkg/status and status.d),
-// rpm (the SQLite rpmdb of RHEL 9, Fedora and SUSE) and apk
-// (/lib/apk/db/installed).
+// rpm (the SQLite rpmdb of RHEL 9, Fedora and SUSE, or the BerkeleyDB Packages
+// file of RHEL 7 and 8) and apk (/lib/apk/db/installed).
 //
 // Collect finds the databases through a hostfs.Root, so it runs unchanged on the
 // live host and on fixture trees; the record formats are decoded by the pure
@@ -41,14 +41,16 @@ const (
 	ApkInstalledPath = "/lib/apk/db/installed"
 )
 
-// RPMSQLitePaths are the places where rpm keeps its SQLite database: RHEL 9 and
+// rpmSQLitePaths are the places where rpm keeps its SQLite database: RHEL 9 and
 // its rebuilds use /var/lib/rpm, Fedora 36+ and openSUSE /usr/lib/sysimage/rpm
 // (with /var/lib/rpm often a link to it).
 var rpmSQLitePaths = []string{"/var/lib/rpm/rpmdb.sqlite", "/usr/lib/sysimage/rpm/rpmdb.sqlite"}
 
-// rpmLegacyPaths are the BerkeleyDB (RHEL 7/8) and NDB (SUSE) databases, which
-// Collect does not read.
-var rpmLegacyPaths = []string{"/var/lib/rpm/Packages", "/var/lib/rpm/Packages.db", "/usr/lib/sysimage/rpm/Packages.db"}
+// rpmBerkeleyDBPath is the BerkeleyDB database of rpm up to 4.15 (RHEL 7 and 8).
+const rpmBerkeleyDBPath = "/var/lib/rpm/Packages"
+
+// rpmNDBPaths are rpm's NDB databases (SUSE), which Collect does not read.
+var rpmNDBPaths = []string{"/var/lib/rpm/Packages.db", "/usr/lib/sysimage/rpm/Packages.db"}
 
 // ErrUnsupportedDB reports a package database in a format Collect cannot read.
 var ErrUnsupportedDB = errors.New("unsupported package database format")

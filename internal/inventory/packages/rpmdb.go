@@ -17,10 +17,6 @@ import (
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 )
 
-// maxRPMHeader bounds one header blob; real headers are tens of KiB (large
-// packages with many files reach a few MiB).
-const maxRPMHeader = 64 << 20
-
 func collectRPM(ctx context.Context, root hostfs.Root, skip *skipped.List) ([]Package, error) {
 	seen := map[string]bool{}
 	var (
@@ -48,13 +44,36 @@ func collectRPM(ctx context.Context, root hostfs.Root, skip *skipped.List) ([]Pa
 	if found {
 		return pkgs, nil
 	}
-	for _, name := range rpmLegacyPaths {
+	if p, ok, err := collectRPMBerkeleyDB(root, rpmBerkeleyDBPath, skip); ok {
+		return p, err
+	}
+	for _, name := range rpmNDBPaths {
 		fi, err := root.Stat(name)
 		if err == nil && fi.Mode().IsRegular() && fi.Size() > 0 {
-			return nil, fmt.Errorf("rpm database %s: %w (only the SQLite rpmdb is read)", name, ErrUnsupportedDB)
+			return nil, fmt.Errorf("rpm database %s: %w (NDB; only the SQLite and BerkeleyDB databases are read)", name, ErrUnsupportedDB)
 		}
 	}
 	return nil, nil
+}
+
+// collectRPMBerkeleyDB reads rpm's BerkeleyDB Packages file; ok is false when
+// there is none.
+func collectRPMBerkeleyDB(root hostfs.Root, name string, skip *skipped.List) (pkgs []Package, ok bool, err error) {
+	f, err := root.Open(name)
+	if err != nil {
+		return nil, false, nil
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() || fi.Size() == 0 {
+		return nil, false, nil
+	}
+	p, s, err := pkgdb.ParseRPMBerkeleyDB(f, fi.Size(), name)
+	*skip = append(*skip, s...)
+	if err != nil {
+		return p, true, fmt.Errorf("rpm database %s: %w", name, err)
+	}
+	return p, true, nil
 }
 
 // ReadRPMSQLite reads the package headers of an rpm SQLite database at path (a
@@ -74,7 +93,7 @@ func ReadRPMSQLite(ctx context.Context, path, file string) ([]Package, skipped.L
 	defer db.Close()
 	db.SetMaxOpenConns(1)
 	rows, err := db.QueryContext(ctx,
-		`SELECT hnum, CASE WHEN length(blob) <= ? THEN blob END, length(blob) FROM Packages ORDER BY hnum`, maxRPMHeader)
+		`SELECT hnum, CASE WHEN length(blob) <= ? THEN blob END, length(blob) FROM Packages ORDER BY hnum`, pkgdb.MaxRPMHeader)
 	if err != nil {
 		return nil, nil, fmt.Errorf("query rpm database %s: %w", file, err)
 	}
@@ -93,7 +112,7 @@ func ReadRPMSQLite(ctx context.Context, path, file string) ([]Package, skipped.L
 			return pkgs, skip, fmt.Errorf("read rpm database %s: %w", file, err)
 		}
 		if blob == nil {
-			skip.Add(file, 0, "header %d: %d bytes, larger than %d", hnum, size, maxRPMHeader)
+			skip.Add(file, 0, "header %d: %d bytes, larger than %d", hnum, size, pkgdb.MaxRPMHeader)
 			continue
 		}
 		p, err := pkgdb.ParseRPMHeader(blob)

@@ -225,3 +225,7 @@ func (h *rpmHeader) setErr(err error) {
 		h.err = err
 	}
 }
+
+// MaxRPMHeader bounds one header blob; real headers are tens of KiB (packages
+// with many files reach a few MiB).
+const MaxRPMHeader = 64 << 20
