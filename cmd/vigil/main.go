@@ -32,6 +32,7 @@ type command struct {
 
 func commands() map[string]command {
 	return map[string]command{
+		"agent":     {"run the sentinel: record commands, logins, file changes, connections as events", runAgent},
 		"scan":      {"one-shot local security audit: inventory, baseline checks, score", runScan},
 		"inventory": {"print the host inventory (packages, users, ports, ...)", runInventory},
 		"version":   {"print the vigil version", runVersion},
