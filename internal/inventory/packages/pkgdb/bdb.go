@@ -172,12 +172,12 @@ func (db *bdb) overflow(item []byte) ([]byte, error) {
 	}
 	pg := db.order.Uint32(item[4:])
 	tlen := db.order.Uint32(item[8:])
-	if tlen == 0 || tlen > MaxRPMHeader {
+	per := db.pageSize - bdbPageHeader
+	if tlen == 0 || tlen > MaxRPMHeader || uint64(tlen) > uint64(db.lastPage)*uint64(per) {
 		return nil, fmt.Errorf("off-page item of %d bytes", tlen)
 	}
 	out := make([]byte, 0, tlen)
 	buf := make([]byte, db.pageSize)
-	per := db.pageSize - bdbPageHeader
 	for steps := uint32(0); uint32(len(out)) < tlen; steps++ {
 		if pg == 0 || pg > db.lastPage || steps > tlen/per+1 {
 			return nil, fmt.Errorf("overflow chain broken at page %d", pg)
