@@ -91,8 +91,11 @@ func collectDpkg(ctx context.Context, root hostfs.Root, skip *skipped.List) ([]P
 	pkgs = append(pkgs, p...)
 	// Distroless images keep one stanza file per package in status.d.
 	ents, err := root.ReadDir(DpkgStatusDPath)
-	if err != nil {
+	if errors.Is(err, fs.ErrNotExist) {
 		return pkgs, nil
+	}
+	if err != nil {
+		return pkgs, fmt.Errorf("list package database: %w", err)
 	}
 	for _, e := range ents {
 		if err := ctx.Err(); err != nil {

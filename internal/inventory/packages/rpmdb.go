@@ -60,12 +60,18 @@ func collectRPM(ctx context.Context, root hostfs.Root, skip *skipped.List) ([]Pa
 // there is none.
 func collectRPMBerkeleyDB(root hostfs.Root, name string, skip *skipped.List) (pkgs []Package, ok bool, err error) {
 	f, err := root.Open(name)
-	if err != nil {
+	if errors.Is(err, fs.ErrNotExist) {
 		return nil, false, nil
+	}
+	if err != nil {
+		return nil, true, fmt.Errorf("open rpm database: %w", err)
 	}
 	defer f.Close()
 	fi, err := f.Stat()
-	if err != nil || !fi.Mode().IsRegular() || fi.Size() == 0 {
+	if err != nil {
+		return nil, true, fmt.Errorf("rpm database %s: %w", name, err)
+	}
+	if !fi.Mode().IsRegular() || fi.Size() == 0 {
 		return nil, false, nil
 	}
 	p, s, err := pkgdb.ParseRPMBerkeleyDB(f, fi.Size(), name)

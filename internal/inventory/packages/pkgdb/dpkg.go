@@ -21,10 +21,12 @@ type dpkgStanza struct {
 // ParseDpkgStatus parses a dpkg status file (/var/lib/dpkg/status, or one file
 // of /var/lib/dpkg/status.d) and returns the packages whose status is
 // "installed", whatever the selection (install, hold, deinstall, purge): their
-// files are on disk. Packages in other states (config-files, half-installed,
+// files are on disk. A stanza without Status, as in status.d, counts as
+// installed. Packages in other states (config-files, half-installed,
 // not-installed, ...) are left out without being recorded as skipped. Stanzas
 // without Package or Version are skipped and recorded under file, as are
-// malformed and over-long lines (the rest of their stanza is kept). The error is non-nil only when r fails.
+// malformed and over-long lines (the rest of their stanza is kept). The error
+// is non-nil only when r fails.
 func ParseDpkgStatus(r io.Reader, file string) ([]Package, skipped.List, error) {
 	var (
 		out     bounded
