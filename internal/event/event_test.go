@@ -207,40 +207,7 @@ func TestFieldsMatchJSON(t *testing.T) {
 
 // fill sets every field of v to a non-zero value, recursively, so that every
 // leaf of the schema appears in the JSON.
-func fill(v reflect.Value, depth int) {
-	switch v.Kind() {
-	case reflect.Struct:
-		if v.Type() == reflect.TypeFor[time.Time]() {
-			v.Set(reflect.ValueOf(at(depth)))
-			return
-		}
-		for i := range v.NumField() {
-			fill(v.Field(i), depth+1)
-		}
-	case reflect.Pointer:
-		if depth > 8 {
-			return
-		}
-		v.Set(reflect.New(v.Type().Elem()))
-		fill(v.Elem(), depth+1)
-	case reflect.String:
-		v.SetString("s" + strings.Repeat("x", depth))
-	case reflect.Int64:
-		v.SetInt(int64(depth + 1))
-	case reflect.Slice:
-		v.Set(reflect.MakeSlice(v.Type(), 2, 2))
-		fill(v.Index(0), depth+1)
-		fill(v.Index(1), depth+2)
-	case reflect.Map:
-		m := reflect.MakeMap(v.Type())
-		val := reflect.New(v.Type().Elem()).Elem()
-		fill(val, depth)
-		m.SetMapIndex(reflect.ValueOf("k"), val)
-		v.Set(m)
-	default:
-		panic("fill: unhandled kind " + v.Kind().String())
-	}
-}
+func fill(v reflect.Value, depth int) { Populate(v, depth, at) }
 
 // fillEmpty allocates every sub-object but leaves all leaves zero: only the
 // leaves that serialise their zero value (char_device, loss.count) remain.
