@@ -1,6 +1,7 @@
 // Package version orders package versions the way each distribution's package
 // manager does, so installed versions can be compared with advisories and
-// update candidates: dpkg (Debian, Ubuntu) here.
+// update candidates: dpkg (Debian, Ubuntu), rpm (Red Hat, AlmaLinux, Rocky
+// Linux) and apk (Alpine).
 package version
 
 import (
