@@ -1,0 +1,362 @@
+package fim
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/vigil-sec/vigil/internal/hostfs"
+)
+
+// DefaultMaxFileSize is the size above which files are not hashed.
+const DefaultMaxFileSize = 1 << 30
+
+// readBufSize is the read buffer of each hashing worker: large reads keep
+// the syscall count low (the hash itself runs at ~1.8 GB/s per core).
+const readBufSize = 1 << 20
+
+// Options configure a Scanner.
+type Options struct {
+	// Paths are the host paths to watch (files or directories, walked
+	// recursively).
+	Paths []string
+	// Exclude holds path.Match globs. A pattern with a "/" is matched against
+	// the full host path, one without against the base name; an excluded
+	// directory is not entered.
+	Exclude []string
+	// MaxFileSize: larger files are recorded without a hash and flagged
+	// FlagTooLarge. 0 means DefaultMaxFileSize.
+	MaxFileSize int64
+	// Workers is the number of hashing goroutines (and of directory
+	// walkers); 0 means the number of CPUs.
+	Workers int
+}
+
+// Stats count what a scan did.
+type Stats struct {
+	Entries     int64 // entries in the result
+	Hashed      int64 // files read and hashed
+	HashedBytes int64
+	Reused      int64 // files whose hash was kept from the previous baseline
+	TooLarge    int64
+	Errors      int64 // entries that could not be read or hashed
+	Duration    time.Duration
+}
+
+// Scanner walks host paths into a Baseline.
+type Scanner struct {
+	root hostfs.Root
+	opts Options
+}
+
+// NewScanner checks opts and returns a scanner over root.
+func NewScanner(root hostfs.Root, opts Options) (*Scanner, error) {
+	var errs []error
+	for _, p := range opts.Exclude {
+		if _, err := path.Match(p, ""); err != nil {
+			errs = append(errs, fmt.Errorf("exclude pattern %q: %w", p, err))
+		}
+	}
+	for _, p := range opts.Paths {
+		if !path.IsAbs(p) {
+			errs = append(errs, fmt.Errorf("path %q is not absolute", p))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	for i, p := range opts.Paths {
+		opts.Paths[i] = path.Clean(p)
+	}
+	if opts.MaxFileSize <= 0 {
+		opts.MaxFileSize = DefaultMaxFileSize
+	}
+	if opts.Workers <= 0 {
+		opts.Workers = runtime.NumCPU()
+	}
+	return &Scanner{root: root, opts: opts}, nil
+}
+
+// Options returns the scanner's options with defaults applied.
+func (s *Scanner) Options() Options { return s.opts }
+
+// Excluded reports whether host path p, or one of its parents, matches an
+// exclusion pattern.
+func (s *Scanner) Excluded(p string) bool {
+	for q := p; ; q = path.Dir(q) {
+		if s.excludedName(q) {
+			return true
+		}
+		if q == "/" || q == "." {
+			return false
+		}
+	}
+}
+
+func (s *Scanner) excludedName(p string) bool {
+	base := path.Base(p)
+	for _, pat := range s.opts.Exclude {
+		target := base
+		for i := 0; i < len(pat); i++ {
+			if pat[i] == '/' {
+				target = p
+				break
+			}
+		}
+		if ok, _ := path.Match(pat, target); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// Watched reports whether host path p is at or below one of the configured
+// paths and not excluded.
+func (s *Scanner) Watched(p string) bool {
+	for _, d := range s.opts.Paths {
+		if within(p, d) {
+			return !s.Excluded(p)
+		}
+	}
+	return false
+}
+
+// Scan walks all configured paths. Files whose size, mtime, ctime, inode
+// and device match prev keep prev's hash without being read, unless
+// fullRehash is set. prev may be nil.
+func (s *Scanner) Scan(ctx context.Context, prev *Baseline, fullRehash bool) (*Baseline, Stats, error) {
+	return s.ScanPaths(ctx, prev, s.opts.Paths, fullRehash)
+}
+
+// ScanPaths walks the given host paths (each a file or a directory, walked
+// recursively) and returns their entries. Paths that do not exist give no
+// entry. Unreadable entries are counted in Stats.Errors and kept with
+// FlagHashError; only a cancelled ctx fails the scan.
+func (s *Scanner) ScanPaths(ctx context.Context, prev *Baseline, paths []string, fullRehash bool) (*Baseline, Stats, error) {
+	start := time.Now()
+	if prev == nil {
+		prev = NewBaseline()
+	}
+	w := &walk{s: s, ctx: ctx, prev: prev, full: fullRehash, out: NewBaseline(),
+		dirs: make(chan dirJob, 4096), hashes: make(chan Entry, 1024)}
+	var hashers sync.WaitGroup
+	for range s.opts.Workers {
+		hashers.Go(w.hashWorker)
+	}
+	var walkers sync.WaitGroup
+	for range s.opts.Workers {
+		walkers.Go(w.dirWorker)
+	}
+	for _, p := range paths {
+		p = path.Clean(p)
+		if s.Excluded(p) {
+			continue
+		}
+		fi, err := os.Lstat(s.root.Path(p))
+		if err != nil {
+			if !errors.Is(err, os.ErrNotExist) {
+				w.errs.Add(1)
+			}
+			continue
+		}
+		e := Entry{Path: p}
+		fillStat(&e, fi)
+		w.handle(e, dirJob{})
+	}
+	go func() {
+		w.pending.Wait()
+		close(w.dirs)
+	}()
+	walkers.Wait()
+	close(w.hashes)
+	hashers.Wait()
+	w.stats.Entries = int64(w.out.Len())
+	w.stats.Errors += w.errs.Load()
+	w.stats.Duration = time.Since(start)
+	if err := ctx.Err(); err != nil {
+		return nil, w.stats, fmt.Errorf("fim scan: %w", err)
+	}
+	return w.out, w.stats, nil
+}
+
+type dirJob struct {
+	path string // host path
+	dev  uint64
+}
+
+// walk is the state of one scan.
+type walk struct {
+	s      *Scanner
+	ctx    context.Context
+	prev   *Baseline
+	full   bool
+	dirs   chan dirJob
+	hashes chan Entry
+	// pending counts directories queued and not yet read.
+	pending sync.WaitGroup
+
+	mu    sync.Mutex
+	out   *Baseline
+	stats Stats // guarded by mu, except the atomics below
+	errs  atomic.Int64
+}
+
+func (w *walk) put(e Entry) {
+	w.mu.Lock()
+	w.out.Put(e)
+	w.mu.Unlock()
+}
+
+// handle records one lstat'ed entry: keeps or schedules its hash, reads a
+// link target, queues a directory. parent is the directory it was found in
+// (zero for a scan root).
+func (w *walk) handle(e Entry, parent dirJob) {
+	switch e.Type {
+	case TypeFile:
+		if old, ok := w.prev.Get(e.Path); ok && !w.full && sameMeta(&old, &e) && old.Flags&FlagHashError == 0 {
+			e.Hash, e.Flags = old.Hash, old.Flags
+			w.mu.Lock()
+			w.stats.Reused++
+			w.mu.Unlock()
+			w.put(e)
+			return
+		}
+		if e.Size > w.s.opts.MaxFileSize {
+			e.Flags |= FlagTooLarge
+			w.mu.Lock()
+			w.stats.TooLarge++
+			w.mu.Unlock()
+			w.put(e)
+			return
+		}
+		select {
+		case w.hashes <- e:
+		case <-w.ctx.Done():
+		}
+		return
+	case TypeSymlink:
+		t, err := os.Readlink(w.s.root.Path(e.Path))
+		if err != nil {
+			w.errs.Add(1)
+		}
+		e.Target = t
+	case TypeDir:
+		w.put(e)
+		if parent.path != "" && e.Dev != parent.dev && isPseudoFS(w.s.root.Path(e.Path)) {
+			return
+		}
+		job := dirJob{path: e.Path, dev: e.Dev}
+		w.pending.Add(1)
+		select {
+		case w.dirs <- job:
+		default:
+			// The queue is full: read the directory here instead of waiting.
+			w.readDir(job)
+			w.pending.Done()
+		}
+		return
+	}
+	w.put(e)
+}
+
+func (w *walk) dirWorker() {
+	for job := range w.dirs {
+		if w.ctx.Err() == nil {
+			w.readDir(job)
+		}
+		w.pending.Done()
+	}
+}
+
+func (w *walk) readDir(job dirJob) {
+	real := w.s.root.Path(job.path)
+	f, err := os.Open(real)
+	if err != nil {
+		w.errs.Add(1)
+		return
+	}
+	names, err := f.Readdirnames(-1)
+	f.Close()
+	if err != nil {
+		w.errs.Add(1)
+	}
+	for _, name := range names {
+		if w.ctx.Err() != nil {
+			return
+		}
+		p := path.Join(job.path, name)
+		if w.s.excludedName(p) {
+			continue
+		}
+		fi, err := os.Lstat(path.Join(real, name))
+		if err != nil {
+			if !errors.Is(err, os.ErrNotExist) {
+				w.errs.Add(1)
+			}
+			continue
+		}
+		e := Entry{Path: p}
+		fillStat(&e, fi)
+		w.handle(e, job)
+	}
+}
+
+func (w *walk) hashWorker() {
+	buf := make([]byte, readBufSize)
+	h := sha256.New()
+	for e := range w.hashes {
+		if w.ctx.Err() != nil {
+			continue
+		}
+		n, err := w.hashFile(&e, h, buf)
+		w.mu.Lock()
+		if err != nil {
+			e.Flags |= FlagHashError
+			w.stats.Errors++
+		} else {
+			w.stats.Hashed++
+			w.stats.HashedBytes += n
+		}
+		w.out.Put(e)
+		w.mu.Unlock()
+	}
+}
+
+// hashFile hashes e's content. The metadata is taken again from the open
+// file, so that the hash and the recorded metadata belong to the same inode
+// even when the path was replaced after the lstat.
+func (w *walk) hashFile(e *Entry, h interface {
+	io.Writer
+	Reset()
+	Sum([]byte) []byte
+}, buf []byte) (int64, error) {
+	f, err := openRead(w.s.root.Path(e.Path))
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+		fillStat(e, fi)
+	}
+	h.Reset()
+	n, err := io.CopyBuffer(h, onlyReader{f}, buf)
+	if err != nil {
+		return n, err
+	}
+	h.Sum(e.Hash[:0])
+	e.Flags = e.Flags&^(FlagHashError|FlagTooLarge) | FlagHashed
+	return n, nil
+}
+
+// onlyReader hides WriterTo/ReaderFrom so that io.CopyBuffer uses buf.
+type onlyReader struct{ r io.Reader }
+
+func (o onlyReader) Read(p []byte) (int, error) { return o.r.Read(p) }

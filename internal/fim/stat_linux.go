@@ -1,0 +1,73 @@
+package fim
+
+import (
+	"io/fs"
+	"os"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// fillStat copies the fields of fi into e.
+func fillStat(e *Entry, fi fs.FileInfo) {
+	e.Type = typeOf(fi.Mode())
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		e.Mode = uint32(fi.Mode().Perm())
+		e.Size = fi.Size()
+		e.Mtime = fi.ModTime().UnixNano()
+		return
+	}
+	e.Mode = st.Mode & 0o7777
+	e.UID, e.GID = st.Uid, st.Gid
+	e.Size = st.Size
+	e.Mtime = st.Mtim.Nano()
+	e.Ctime = st.Ctim.Nano()
+	e.Inode = st.Ino
+	e.Dev = st.Dev
+}
+
+// openRead opens a file for hashing without following a symbolic link and,
+// where allowed, without updating its access time.
+func openRead(name string) (*os.File, error) {
+	f, err := os.OpenFile(name, os.O_RDONLY|unix.O_NOFOLLOW|unix.O_NOATIME, 0)
+	if err != nil {
+		// O_NOATIME needs ownership or CAP_FOWNER.
+		f, err = os.OpenFile(name, os.O_RDONLY|unix.O_NOFOLLOW, 0)
+	}
+	return f, err
+}
+
+// pseudoFS lists the magic numbers of file systems that hold no files worth
+// watching (kernel state, not data); the walk does not enter them.
+var pseudoFS = map[int64]bool{
+	unix.PROC_SUPER_MAGIC:    true,
+	unix.SYSFS_MAGIC:         true,
+	unix.DEVPTS_SUPER_MAGIC:  true,
+	unix.CGROUP_SUPER_MAGIC:  true,
+	unix.CGROUP2_SUPER_MAGIC: true,
+	unix.DEBUGFS_MAGIC:       true,
+	unix.TRACEFS_MAGIC:       true,
+	unix.SECURITYFS_MAGIC:    true,
+	unix.BPF_FS_MAGIC:        true,
+	unix.PSTOREFS_MAGIC:      true,
+	unix.BINFMTFS_MAGIC:      true,
+	unix.AUTOFS_SUPER_MAGIC:  true,
+	unix.EFIVARFS_MAGIC:      true,
+	unix.HUGETLBFS_MAGIC:     true,
+	unix.SELINUX_MAGIC:       true,
+	unix.NSFS_MAGIC:          true,
+	0x62656570:               true, // configfs
+	0x65735543:               true, // fusectl
+	0x19800202:               true, // mqueue
+}
+
+// isPseudoFS reports whether the directory at real path dir is on a pseudo
+// file system.
+func isPseudoFS(dir string) bool {
+	var st unix.Statfs_t
+	if err := unix.Statfs(dir, &st); err != nil {
+		return false
+	}
+	return pseudoFS[int64(st.Type)]
+}
