@@ -1,0 +1,44 @@
+package audit
+
+import (
+	"os"
+	"testing"
+	"time"
+
+	"github.com/vigil-sec/vigil/internal/event"
+	"github.com/vigil-sec/vigil/internal/skipped"
+)
+
+// replayFile parses an audit.log file and reassembles it on record time.
+func replayFile(tb testing.TB, file string, cfg Config) ([]*Event, *Reassembler, skipped.List) {
+	tb.Helper()
+	f, err := os.Open(file)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer f.Close()
+	var evs []*Event
+	ra := NewReassembler(cfg, func(e *Event) { evs = append(evs, e) }, nil)
+	var skip skipped.List
+	var last time.Time
+	err = ReadLog(f, file, &skip, func(r *Record) {
+		if r.Time.After(last) {
+			last = r.Time
+		}
+		ra.Push(r, last)
+		ra.Tick(last)
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ra.Flush()
+	return evs, ra, skip
+}
+
+// mustValid fails the test when ev does not validate.
+func mustValid(tb testing.TB, ev *event.Event) {
+	tb.Helper()
+	if err := ev.Validate(); err != nil {
+		tb.Errorf("event %s does not validate: %v", ev.Event.Action, err)
+	}
+}
