@@ -227,4 +227,3 @@ func (s *Stream) Close() error {
 	})
 	return err
 }
-
