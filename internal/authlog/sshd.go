@@ -19,7 +19,8 @@ var (
 	reMaxAuth     = regexp.MustCompile(`^error: maximum authentication attempts exceeded for (?:(invalid user) )?(.*) from (\S+) port (\d+)`)
 	reRecvDisc    = regexp.MustCompile(`^(?:error: )?Received disconnect from (\S+?)(?: port (\d+))?:`)
 	reDisconnFrom = regexp.MustCompile(`^Disconnected from (?:(?:authenticating |invalid )?user (.*) )?(\S+) port (\d+)$`)
-	reConnBy      = regexp.MustCompile(`^Connection (?:closed|reset) by (?:(?:authenticating |invalid )?user (.*) )?(\S+?)(?: port (\d+))?$`)
+	reConnByPort  = regexp.MustCompile(`^Connection (?:closed|reset) by (?:(?:authenticating |invalid )?user (.*) )?(\S+) port (\d+)$`)
+	reConnBy      = regexp.MustCompile(`^Connection (?:closed|reset) by (?:(?:authenticating |invalid )?user (.*) )?(\S+)()$`)
 	reDisconnInv  = regexp.MustCompile(`^Disconnecting (?:authenticating |invalid )?user (.*) (\S+) port (\d+)`)
 	reTooMany     = regexp.MustCompile(`^Disconnecting(?: (?:authenticating|invalid) user \S+ \S+ port \d+)?: Too many authentication failures(?: for (?:invalid user )?(.*))?$`)
 	reNoIdent     = regexp.MustCompile(`^Did not receive identification string from (\S+)(?: port (\d+))?`)
@@ -28,7 +29,7 @@ var (
 	reReverse     = regexp.MustCompile(`^reverse mapping checking getaddrinfo for \S+ \[([^\]]+)\] failed`)
 	reAddrMaps    = regexp.MustCompile(`^Address (\S+) maps to \S+, but this does not map back to the address`)
 	rePAMError    = regexp.MustCompile(`^error: PAM: (.*) for (?:(illegal|invalid) user )?(.*) from (\S+)$`)
-	rePAMMore     = regexp.MustCompile(`^PAM (\d+) more authentication failures?; (.*)$`)
+	rePAMMore     = regexp.MustCompile(`^(?:PAM )?(\d+) more authentication failures?; (.*)$`)
 )
 
 func (b *builder) sshd(msg string) []event.Event {
@@ -103,6 +104,9 @@ func (b *builder) sshDisconnect(msg string) []event.Event {
 		return b.disconnect("", m[1], m[2])
 	}
 	if m := reDisconnFrom.FindStringSubmatch(msg); m != nil {
+		return b.disconnect(m[1], m[2], m[3])
+	}
+	if m := reConnByPort.FindStringSubmatch(msg); m != nil {
 		return b.disconnect(m[1], m[2], m[3])
 	}
 	if m := reConnBy.FindStringSubmatch(msg); m != nil {
