@@ -80,6 +80,17 @@ type Host struct {
 	KernelLost   int64             `json:"kernel_lost,omitempty"`
 }
 
+// Token is an enrollment token as the server keeps it: never the secret, only
+// its SHA-256.
+type Token struct {
+	ID         string    `json:"id"`
+	SecretHash []byte    `json:"-"`
+	CreatedAt  time.Time `json:"created_at"`
+	ExpiresAt  time.Time `json:"expires_at"`
+	// UsesLeft is how many more enrollments the token allows.
+	UsesLeft int `json:"uses_left"`
+}
+
 // Store keeps everything the server stores. Implementations are safe for
 // concurrent use; several server processes may share one PostgreSQL store.
 type Store interface {
@@ -109,6 +120,14 @@ type Store interface {
 	PutDocument(ctx context.Context, hostID, kind string, at time.Time, doc []byte) error
 	// Document returns the latest document of a kind for a host.
 	Document(ctx context.Context, hostID, kind string) (at time.Time, doc []byte, err error)
+
+	// CreateToken stores a new enrollment token.
+	CreateToken(ctx context.Context, t Token) error
+	// UseToken atomically checks that the token id exists, that secretHash
+	// matches, that it has not expired at now and has uses left, and takes
+	// one use. It returns ErrNotFound for an unknown id or wrong secret and
+	// ErrConflict for an expired or used-up token.
+	UseToken(ctx context.Context, id string, secretHash []byte, now time.Time) error
 
 	// Expire deletes events older than the cutoff of their category
 	// (retention), and returns how many were deleted.
