@@ -140,9 +140,17 @@ func (r *Rule) SetAllSyscalls() {
 	}
 }
 
-// AllSyscalls reports whether every bit of the mask is set.
+// classBits are the AUDIT_SYSCALL_CLASSES (16) top bits of the mask, which
+// the kernel uses for syscall classes and lists "-S all" rules without.
+const classBits uint32 = 0xffff0000
+
+// AllSyscalls reports whether the mask covers every syscall: every bit set,
+// or every bit but the class bits the kernel clears.
 func (r *Rule) AllSyscalls() bool {
-	for _, w := range r.Mask {
+	for i, w := range r.Mask {
+		if i == bitmaskWords-1 {
+			return w|classBits == ^uint32(0)
+		}
 		if w != ^uint32(0) {
 			return false
 		}
@@ -272,11 +280,22 @@ func (r *Rule) UnmarshalBinary(b []byte) error {
 	return nil
 }
 
-// Equal reports whether r and o encode the same kernel rule.
+// Equal reports whether r and o encode the same kernel rule, taking the two
+// forms of "all syscalls" as equal.
 func (r *Rule) Equal(o *Rule) bool {
-	a, errA := r.MarshalBinary()
-	b, errB := o.MarshalBinary()
+	a, errA := r.normalized().MarshalBinary()
+	b, errB := o.normalized().MarshalBinary()
 	return errA == nil && errB == nil && slices.Equal(a, b)
+}
+
+// normalized returns r with an all-syscalls mask in its all-ones form.
+func (r *Rule) normalized() *Rule {
+	if !r.AllSyscalls() {
+		return r
+	}
+	c := *r
+	c.SetAllSyscalls()
+	return &c
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
