@@ -286,6 +286,13 @@ func addRelated(ev *event.Event, user string) {
 	ev.Related.User = append(ev.Related.User, user)
 }
 
+func addRelatedIP(ev *event.Event, ip string) {
+	if ev.Related == nil {
+		ev.Related = &event.Related{}
+	}
+	ev.Related.IP = append(ev.Related.IP, ip)
+}
+
 // entityID identifies an exec: a hash of host, pid, ppid, executable and
 // the event time. Audit records carry no process start time, so this is
 // unique per exec, not per process lifetime (a later event of the same pid
