@@ -43,32 +43,42 @@ type bdb struct {
 // chains, are skipped and recorded under file. The error is non-nil when the
 // file is not a Berkeley DB hash database or r fails.
 func ParseRPMBerkeleyDB(r io.ReaderAt, size int64, file string) ([]Package, skipped.List, error) {
+	var out bounded
+	skip, err := EachRPMBerkeleyDBHeader(r, size, file, func(pg uint32, blob []byte, skip *skipped.List) {
+		p, err := ParseRPMHeader(blob)
+		if err != nil {
+			skip.Add(file, 0, "page %d: %v", pg, err)
+			return
+		}
+		out.add(p, skip, file, 0)
+	})
+	return out.pkgs, skip, err
+}
+
+// EachRPMBerkeleyDBHeader calls fn with every header blob of rpm's BerkeleyDB
+// "Packages" database in r (size bytes) and the page it starts on; fn may
+// record what it cannot use in skip. Damaged pages and overflow chains are
+// skipped and recorded under file. The error is non-nil when the file is not a
+// Berkeley DB hash database or r fails.
+func EachRPMBerkeleyDBHeader(r io.ReaderAt, size int64, file string, fn func(pg uint32, blob []byte, skip *skipped.List)) (skipped.List, error) {
 	db, err := openBDB(r, size)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	var (
-		out  bounded
-		skip skipped.List
-	)
+	var skip skipped.List
 	for pg := uint32(1); pg <= db.lastPage; pg++ {
 		if err := db.readPage(pg, db.page); err != nil {
-			return out.pkgs, skip, err
+			return skip, err
 		}
 		typ := db.page[25]
 		if typ != bdbPageHash && typ != bdbPageHashOld {
 			continue
 		}
 		for _, blob := range db.pageValues(pg, file, &skip) {
-			p, err := ParseRPMHeader(blob)
-			if err != nil {
-				skip.Add(file, 0, "page %d: %v", pg, err)
-				continue
-			}
-			out.add(p, &skip, file, 0)
+			fn(pg, blob, &skip)
 		}
 	}
-	return out.pkgs, skip, nil
+	return skip, nil
 }
 
 func openBDB(r io.ReaderAt, size int64) (*bdb, error) {

@@ -58,20 +58,30 @@ type rpmEntry struct {
 // and length is checked against the blob; a malformed blob yields an error
 // wrapping a "malformed rpm header" error, never a panic.
 func ParseRPMHeader(blob []byte) (Package, error) {
+	h, err := parseRPMIndex(blob, isRPMTagWanted)
+	if err != nil {
+		return Package{}, err
+	}
+	return h.pkg()
+}
+
+// parseRPMIndex checks a header blob's layout and keeps the index entries of
+// the tags wanted reports true for.
+func parseRPMIndex(blob []byte, wanted func(tag uint32) bool) (*rpmHeader, error) {
 	if bytes.HasPrefix(blob, rpmHeaderMagic) {
 		blob = blob[len(rpmHeaderMagic):]
 	}
 	if len(blob) < 8 {
-		return Package{}, fmt.Errorf("%w: %d bytes", errRPMHeader, len(blob))
+		return nil, fmt.Errorf("%w: %d bytes", errRPMHeader, len(blob))
 	}
 	il := binary.BigEndian.Uint32(blob[0:4])
 	dl := binary.BigEndian.Uint32(blob[4:8])
 	if il == 0 || il > rpmMaxTags || dl > rpmMaxData {
-		return Package{}, fmt.Errorf("%w: %d entries, %d data bytes", errRPMHeader, il, dl)
+		return nil, fmt.Errorf("%w: %d entries, %d data bytes", errRPMHeader, il, dl)
 	}
 	need := 8 + uint64(il)*16 + uint64(dl)
 	if need > uint64(len(blob)) {
-		return Package{}, fmt.Errorf("%w: needs %d bytes, has %d", errRPMHeader, need, len(blob))
+		return nil, fmt.Errorf("%w: needs %d bytes, has %d", errRPMHeader, need, len(blob))
 	}
 	index := blob[8 : 8+il*16]
 	data := blob[8+il*16 : need]
@@ -81,14 +91,13 @@ func ParseRPMHeader(blob []byte) (Package, error) {
 		tag := binary.BigEndian.Uint32(e[0:4])
 		ent := rpmEntry{typ: binary.BigEndian.Uint32(e[4:8]), offset: binary.BigEndian.Uint32(e[8:12]), count: binary.BigEndian.Uint32(e[12:16])}
 		if ent.typ > rpmTypeMax || ent.offset > dl {
-			return Package{}, fmt.Errorf("%w: entry %d (tag %d) type %d offset %d", errRPMHeader, i, tag, ent.typ, ent.offset)
+			return nil, fmt.Errorf("%w: entry %d (tag %d) type %d offset %d", errRPMHeader, i, tag, ent.typ, ent.offset)
 		}
-		if isRPMTagWanted(tag) {
+		if wanted(tag) {
 			entries[tag] = ent
 		}
 	}
-	h := rpmHeader{data: data, entries: entries}
-	return h.pkg()
+	return &rpmHeader{data: data, entries: entries}, nil
 }
 
 func isRPMTagWanted(tag uint32) bool {

@@ -11,7 +11,8 @@ import (
 	"time"
 )
 
-// rpmTag is one tag for buildRPMHeader: a string, an int32 or an int64 value.
+// rpmTag is one tag for buildRPMHeader: a string, an int32 or an int64 value,
+// or a []string or []int32 array.
 type rpmTag struct {
 	tag uint32
 	val any
@@ -35,6 +36,13 @@ func buildRPMHeader(tags ...rpmTag) []byte {
 			for data.Len()%8 != 0 {
 				data.WriteByte(0)
 			}
+		case []string:
+			typ, count = rpmTypeStringArray, uint32(len(v))
+		case []int32:
+			typ, count = rpmTypeInt32, uint32(len(v))
+			for data.Len()%4 != 0 {
+				data.WriteByte(0)
+			}
 		default:
 			panic(v)
 		}
@@ -43,6 +51,11 @@ func buildRPMHeader(tags ...rpmTag) []byte {
 		case string:
 			data.WriteString(v)
 			data.WriteByte(0)
+		case []string:
+			for _, e := range v {
+				data.WriteString(e)
+				data.WriteByte(0)
+			}
 		default:
 			binary.Write(&data, binary.BigEndian, v)
 		}
