@@ -277,36 +277,18 @@ func (w *walk) dirWorker() {
 }
 
 func (w *walk) readDir(job dirJob) {
-	real := w.s.root.Path(job.path)
-	f, err := os.Open(real)
-	if err != nil {
-		w.errs.Add(1)
-		return
+	prefix := job.path + "/"
+	if job.path == "/" {
+		prefix = "/"
 	}
-	names, err := f.Readdirnames(-1)
-	f.Close()
-	if err != nil {
-		w.errs.Add(1)
+	skip := func(name string) bool {
+		return w.ctx.Err() != nil || (len(w.s.opts.Exclude) > 0 && w.s.excludedName(prefix+name))
 	}
-	for _, name := range names {
-		if w.ctx.Err() != nil {
-			return
-		}
-		p := path.Join(job.path, name)
-		if w.s.excludedName(p) {
-			continue
-		}
-		fi, err := os.Lstat(path.Join(real, name))
-		if err != nil {
-			if !errors.Is(err, os.ErrNotExist) {
-				w.errs.Add(1)
-			}
-			continue
-		}
-		e := Entry{Path: p}
-		fillStat(&e, fi)
-		w.handle(e, job)
-	}
+	n := readDirStat(w.s.root.Path(job.path), skip, func(name string, e *Entry) {
+		e.Path = prefix + name
+		w.handle(*e, job)
+	})
+	w.errs.Add(n)
 }
 
 func (w *walk) hashWorker() {

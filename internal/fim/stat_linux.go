@@ -71,3 +71,62 @@ func isPseudoFS(dir string) bool {
 	}
 	return pseudoFS[int64(st.Type)]
 }
+
+// readDirStat lists the directory at real path dir and lstats each entry
+// relative to the open directory (fstatat), which saves a path lookup per
+// entry. fn is called for each entry that could be stat'ed; the number of
+// entries that could not is returned.
+func readDirStat(dir string, skip func(name string) bool, fn func(name string, e *Entry)) (errs int64) {
+	f, err := os.Open(dir)
+	if err != nil {
+		return 1
+	}
+	defer f.Close()
+	names, err := f.Readdirnames(-1)
+	if err != nil {
+		errs++
+	}
+	fd := int(f.Fd())
+	var st unix.Stat_t
+	for _, name := range names {
+		if skip(name) {
+			continue
+		}
+		if err := unix.Fstatat(fd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+			if err != unix.ENOENT {
+				errs++
+			}
+			continue
+		}
+		var e Entry
+		fromStatT(&e, &st)
+		fn(name, &e)
+	}
+	return errs
+}
+
+func fromStatT(e *Entry, st *unix.Stat_t) {
+	switch st.Mode & unix.S_IFMT {
+	case unix.S_IFREG:
+		e.Type = TypeFile
+	case unix.S_IFDIR:
+		e.Type = TypeDir
+	case unix.S_IFLNK:
+		e.Type = TypeSymlink
+	case unix.S_IFIFO:
+		e.Type = TypeFIFO
+	case unix.S_IFSOCK:
+		e.Type = TypeSocket
+	case unix.S_IFCHR:
+		e.Type = TypeCharDevice
+	case unix.S_IFBLK:
+		e.Type = TypeBlockDevice
+	}
+	e.Mode = st.Mode & 0o7777
+	e.UID, e.GID = st.Uid, st.Gid
+	e.Size = st.Size
+	e.Mtime = st.Mtim.Nano()
+	e.Ctime = st.Ctim.Nano()
+	e.Inode = st.Ino
+	e.Dev = st.Dev
+}

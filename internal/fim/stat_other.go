@@ -18,3 +18,31 @@ func fillStat(e *Entry, fi fs.FileInfo) {
 func openRead(name string) (*os.File, error) { return os.Open(name) }
 
 func isPseudoFS(string) bool { return false }
+
+func readDirStat(dir string, skip func(name string) bool, fn func(name string, e *Entry)) (errs int64) {
+	f, err := os.Open(dir)
+	if err != nil {
+		return 1
+	}
+	names, err := f.Readdirnames(-1)
+	f.Close()
+	if err != nil {
+		errs++
+	}
+	for _, name := range names {
+		if skip(name) {
+			continue
+		}
+		fi, err := os.Lstat(dir + "/" + name)
+		if err != nil {
+			if !os.IsNotExist(err) {
+				errs++
+			}
+			continue
+		}
+		var e Entry
+		fillStat(&e, fi)
+		fn(name, &e)
+	}
+	return errs
+}
