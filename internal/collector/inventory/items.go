@@ -86,6 +86,12 @@ func packageItems(ctx context.Context, root hostfs.Root) ([]collector.Item, erro
 func accountItems(a accounts.Accounts) []collector.Item {
 	items := make([]collector.Item, 0, len(a.Users)+len(a.Groups))
 	seen := map[string]bool{}
+	groupNames := map[uint32]string{}
+	for _, g := range a.Groups {
+		if _, dup := groupNames[g.GID]; !dup {
+			groupNames[g.GID] = g.Name
+		}
+	}
 	for _, u := range a.Users {
 		k := key(KindUser, u.Name)
 		if seen[k] {
@@ -95,9 +101,7 @@ func accountItems(a accounts.Accounts) []collector.Item {
 		uid, gid := strconv.FormatUint(uint64(u.UID), 10), strconv.FormatUint(uint64(u.GID), 10)
 		ev := state(event.CategoryIAM, "user "+u.Name+" uid "+uid+" gid "+gid+" home "+u.Home+" shell "+u.Shell+" password "+u.PasswordState)
 		ev.User = &event.User{Name: u.Name, ID: uid, Group: &event.Group{ID: gid}}
-		if len(u.Groups) > 0 {
-			ev.User.Group.Name = u.Groups[0]
-		}
+		ev.User.Group.Name = groupNames[u.GID]
 		ev.Related = &event.Related{User: []string{u.Name}}
 		d := digest(uid, gid, u.Home, u.Shell, u.PasswordState, u.HashAlgorithm, u.LastChange, strings.Join(u.Groups, ","))
 		items = append(items, collector.Item{Key: k, Digest: d, State: ev, Kind: KindUser})
