@@ -50,6 +50,16 @@
 // forgotten (counted as first_seen_evicted) and is tagged first_seen again
 // if it comes back.
 //
+// Cost (BenchmarkPollLive, this 2-vCPU host, 107 processes, 869
+// descriptors, 8 TCP sockets): one poll of the four tables takes about 21 ms,
+// nearly all of it in the kernel producing /proc/net/tcp and tcp6 (reading
+// tcp6 alone took 5-70 ms from Python too: the kernel walks its whole socket
+// hash table); finding the owners of new sockets adds about 11 ms (a readlink
+// per descriptor of every process), and is skipped when nothing is new. At
+// the default 5 s that is under 1 % of one core. The NETLINK_SOCK_DIAG
+// interface would avoid the table walk; it is not used yet because fixture
+// trees cannot serve it.
+//
 // The tables read are those of the agent's network namespace. Processes in
 // other namespaces (containers) are not seen.
 package network
