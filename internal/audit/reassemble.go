@@ -293,9 +293,14 @@ func (r *Reassembler) track(s uint64, now time.Time) {
 	case !r.started:
 		r.started, r.next = true, s
 	case s < r.next:
-		if r.next-s > r.cfg.MaxGap {
+		switch {
+		case r.next > 1<<32-r.cfg.MaxGap && s < r.cfg.MaxGap && r.next <= 1<<32:
+			// The kernel's 32-bit serial wrapped: close what is before it.
+			r.closeGaps(time.Time{}, true)
+			r.next = s
+		case r.next-s > r.cfg.MaxGap:
 			r.reset(s)
-		} else {
+		default:
 			if r.inflight[s] == nil {
 				r.stats.Late++
 			}

@@ -230,11 +230,11 @@ func parseFields(typ RecordType, s string, out []Field) []Field {
 			}
 			quoted = true
 		case len(s) > 0 && s[0] == '{':
-			j := strings.IndexByte(s, '}')
-			if j < 0 {
-				j = len(s) - 1
+			if j := strings.IndexByte(s, '}'); j >= 0 {
+				val, s = strings.TrimSpace(s[1:j]), s[j+1:]
+			} else {
+				val, s = strings.TrimSpace(s[1:]), ""
 			}
-			val, s = strings.TrimSpace(s[1:j]), s[j+1:]
 			quoted = true
 		default:
 			j := 0
