@@ -1,0 +1,251 @@
+//go:build linux
+
+package audit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/vigil-sec/vigil/internal/audit"
+	"github.com/vigil-sec/vigil/internal/audit/netlink"
+	"github.com/vigil-sec/vigil/internal/collector"
+	"github.com/vigil-sec/vigil/internal/event"
+)
+
+// available says whether audit or, failing that, the proc connector can run.
+func available(deps collector.Deps) (bool, string) {
+	if os.Geteuid() != 0 {
+		return false, "needs root for audit netlink and the proc connector"
+	}
+	return true, ""
+}
+
+// Run reads audit until ctx ends, or the proc connector when audit cannot
+// be used and fallback is proc.
+func (c *Collector) Run(ctx context.Context, emit collector.Emit, h *collector.Health) error {
+	log := c.logger()
+	conn, mode, why := c.openAudit(ctx)
+	if conn == nil {
+		h.Set(event.CollectorStateDegraded, "audit unavailable: "+why)
+		h.Add("audit_unavailable", 1)
+		if c.cfg.Fallback != "proc" {
+			h.Set(event.CollectorStateFailed, "audit unavailable: "+why)
+			return fmt.Errorf("%w: audit: %s", collector.ErrUnavailable, why)
+		}
+		log.Warn("audit unavailable, falling back to the proc connector", "reason", why)
+		return c.runProc(ctx, emit, h, "audit unavailable ("+why+"): execs from the proc connector")
+	}
+	defer conn.Close()
+	return c.runAudit(ctx, conn, mode, emit, h)
+}
+
+func (c *Collector) logger() *slog.Logger {
+	if c.deps.Logger != nil {
+		return c.deps.Logger.With("collector", "audit")
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+// openAudit dials audit and picks the mode; on failure it returns nil and
+// why.
+func (c *Collector) openAudit(ctx context.Context) (*netlink.Conn, netlink.Mode, string) {
+	if os.Geteuid() != 0 {
+		return nil, "", "not root"
+	}
+	conn, err := netlink.Dial()
+	if err != nil {
+		return nil, "", "kernel without audit: " + err.Error()
+	}
+	st, err := conn.Status(ctx)
+	if err != nil {
+		conn.Close()
+		return nil, "", "kernel without audit: " + err.Error()
+	}
+	if st.Enabled == 2 {
+		conn.Close()
+		return nil, "", "audit is locked (enabled=2)"
+	}
+	alive := func(pid int) bool { err := unix.Kill(pid, 0); return err == nil || errors.Is(err, unix.EPERM) }
+	auto := netlink.DetectMode(st, os.Getpid(), alive)
+	mode := netlink.Mode(c.cfg.Mode)
+	switch {
+	case mode == netlink.ModeAuto:
+		mode = auto
+	case mode == netlink.ModeOwner && auto == netlink.ModeObserver:
+		conn.Close()
+		return nil, "", fmt.Sprintf("owner mode asked but pid %d owns audit", st.PID)
+	}
+	return conn, mode, ""
+}
+
+// runAudit installs the rules, reads the stream and cleans up.
+func (c *Collector) runAudit(ctx context.Context, conn *netlink.Conn, mode netlink.Mode, emit collector.Emit, h *collector.Health) error {
+	log := c.logger().With("mode", string(mode))
+	var installed []*netlink.Rule
+	if c.cfg.InstallRules {
+		var err error
+		installed, err = c.installRules(ctx, conn, h, log)
+		if err != nil {
+			return err
+		}
+	}
+	defer c.removeRules(conn, installed, h, log)
+	opts := netlink.StreamOptions{Mode: mode, RcvBuf: c.cfg.ReceiveBuffer, Queue: c.cfg.Queue,
+		BacklogLimit: c.cfg.BacklogLimit, BacklogWaitTime: c.cfg.BacklogWaitTime}
+	if mode == netlink.ModeOwner {
+		rl := c.cfg.RateLimit
+		opts.RateLimit = &rl
+	}
+	stream, err := netlink.Listen(ctx, conn, opts)
+	if err != nil {
+		h.Set(event.CollectorStateFailed, "audit stream: "+err.Error())
+		return fmt.Errorf("audit: %w", err)
+	}
+	defer func() {
+		if err := stream.Close(); err != nil {
+			log.Warn("restoring audit settings", "err", err)
+		}
+	}()
+	h.Set(event.CollectorStateRunning, "audit "+string(mode)+" mode")
+	log.Info("audit collector running", "rules", len(installed))
+	c.consume(ctx, conn, stream, emit, h)
+	return nil
+}
+
+// installRules deletes stale vigil rules that are not configured any more and
+// installs the configured ones.
+func (c *Collector) installRules(ctx context.Context, conn *netlink.Conn, h *collector.Health, log *slog.Logger) ([]*netlink.Rule, error) {
+	rules, skipped, err := buildRules(ctx, c.cfg, c.deps.Root, os.Getpid())
+	if err != nil {
+		h.Set(event.CollectorStateFailed, err.Error())
+		return nil, err
+	}
+	for _, p := range skipped {
+		log.Info("watch skipped, path and parent absent", "path", p)
+	}
+	h.Add("rules_skipped", int64(len(skipped)))
+	if listed, err := conn.ListRules(ctx); err == nil {
+		for _, l := range listed {
+			if l.HasKeyPrefix(keyPrefix) && !containsRule(rules, l) {
+				if err := conn.DeleteRule(ctx, l); err == nil {
+					h.Add("rules_stale_removed", 1)
+				}
+			}
+		}
+	}
+	var installed []*netlink.Rule
+	for _, r := range rules {
+		err := conn.AddRule(ctx, r)
+		switch {
+		case err == nil:
+		case errors.Is(err, unix.EEXIST):
+			h.Add("rules_stale", 1)
+		default:
+			log.Warn("audit rule not installed", "rule", r.String(), "err", err)
+			h.Add("rules_failed", 1)
+			continue
+		}
+		installed = append(installed, r)
+	}
+	h.Add("rules_installed", int64(len(installed)))
+	return installed, nil
+}
+
+func containsRule(rules []*netlink.Rule, r *netlink.Rule) bool {
+	for _, x := range rules {
+		if x.Equal(r) {
+			return true
+		}
+	}
+	return false
+}
+
+// removeRules deletes the rules we installed and any other vigil-keyed rule.
+func (c *Collector) removeRules(conn *netlink.Conn, installed []*netlink.Rule, h *collector.Health, log *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	for _, r := range installed {
+		if err := conn.DeleteRule(ctx, r); err != nil && !errors.Is(err, unix.ENOENT) {
+			log.Warn("audit rule not removed", "rule", r.String(), "err", err)
+		}
+	}
+	if n, err := conn.RemoveKeyed(ctx, keyPrefix); err != nil {
+		log.Warn("removing stale vigil rules", "err", err)
+	} else if n > 0 {
+		h.Add("rules_stale_removed", int64(n))
+	}
+}
+
+// consume parses, reassembles and maps records until ctx ends.
+func (c *Collector) consume(ctx context.Context, conn *netlink.Conn, stream *netlink.Stream, emit collector.Emit, h *collector.Health) {
+	now := c.deps.Now
+	start := now()
+	loss := newLossTracker(start)
+	enr := newEnricher(c.deps.Root, now)
+	mapper := &audit.Mapper{HostID: c.deps.Host.ID, Enrich: enr.enrich, KeepMessages: c.cfg.KeepMessages,
+		UserName: userNames(c.deps.Root).lookup, GroupName: groupNames(c.deps.Root).lookup}
+	events, records, parseErrs := h.Counter("events"), h.Counter("records"), h.Counter("parse_errors")
+	lastGap := start
+	reasm := audit.NewReassembler(audit.Config{Timeout: c.cfg.ReassemblyTimeout},
+		func(ae *audit.Event) {
+			if ev, ok := mapper.Map(ae); ok {
+				events.Add(1)
+				emit(ev)
+			}
+		},
+		func(g audit.Gap) {
+			t := now()
+			h.Add("lost_sequence_gap", int64(g.Count))
+			ev := lossEvent(int64(g.Count), "sequence_gap", event.StageKernel, lastGap, t)
+			ev.Message = fmt.Sprintf("%d audit serials missing between %d and %d", g.Count, g.FirstSerial, g.LastSerial)
+			emit(ev)
+			lastGap = t
+		})
+	tick := time.NewTicker(250 * time.Millisecond)
+	defer tick.Stop()
+	lastPoll := start
+	poll := func(t time.Time) {
+		st := stream.Stats()
+		loss.update("queue_full", event.StageCollector, int64(st.Dropped), t, emit, h)
+		loss.update("enobufs", event.StageKernel, int64(st.NoBufs), t, emit, h)
+		if t.Sub(lastPoll) >= c.cfg.LostPollInterval {
+			lastPoll = t
+			pctx, cancel := context.WithTimeout(ctx, time.Second)
+			if s, err := conn.Status(pctx); err == nil {
+				loss.update("kernel_lost", event.StageKernel, int64(s.Lost), t, emit, h)
+				h.Counter("kernel_backlog").Store(int64(s.Backlog))
+			}
+			cancel()
+		}
+	}
+	poll(start)
+	msgs := stream.Messages()
+	for {
+		select {
+		case <-ctx.Done():
+			reasm.Flush()
+			poll(now())
+			return
+		case t := <-tick.C:
+			reasm.Tick(t)
+			poll(t)
+		case m, ok := <-msgs:
+			if !ok {
+				return
+			}
+			records.Add(1)
+			rec, err := audit.ParseMessage(audit.RecordType(m.Type), m.Data)
+			if err != nil {
+				parseErrs.Add(1)
+				continue
+			}
+			reasm.Push(rec, now())
+		}
+	}
+}
