@@ -91,7 +91,7 @@ func (m *Mapper) newEvent(ae *Event, primary *Record, category, typ, action stri
 			Dataset:  ds,
 			Module:   "auditd",
 		},
-		Auditd: &event.Auditd{Sequence: int64(ae.Serial & (1<<63 - 1)), Data: make(map[string]string, 48)},
+		Auditd: &event.Auditd{Sequence: int64(ae.Serial & (1<<63 - 1)), Data: make(map[string]string, 40)},
 	}
 	ev.Message = recordText(ae.Records)
 	if m.KeepMessages {

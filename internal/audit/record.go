@@ -149,7 +149,10 @@ func (r *Record) parseStamped(p string) error {
 	r.Time, r.Serial = t, serial
 	body := rest[end+1:]
 	body = strings.TrimPrefix(body, ":")
-	r.Fields = parseFields(r.Type, body, make([]Field, 0, 24))
+	n := min(strings.Count(body, "="), maxFields)
+	if n > 0 {
+		r.Fields = parseFields(r.Type, body, make([]Field, 0, n))
+	}
 	return nil
 }
 
