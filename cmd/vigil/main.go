@@ -35,6 +35,7 @@ func commands() map[string]command {
 		"agent":     {"run the sentinel: record commands, logins, file changes, connections as events", runAgent},
 		"scan":      {"one-shot local security audit: inventory, baseline checks, score", runScan},
 		"inventory": {"print the host inventory (packages, users, ports, ...)", runInventory},
+		"rules":     {"check Sigma rules (lint) and run them over recorded events (test)", runRules},
 		"version":   {"print the vigil version", runVersion},
 	}
 }

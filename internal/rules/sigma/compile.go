@@ -87,9 +87,22 @@ type fieldCond struct {
 	vals []valueMatcher
 	all  bool
 	neg  bool
+	// anyField makes every field of ids be tried (keyword searches);
+	// otherwise only the first one the event has is read.
+	anyField bool
 }
 
 func (f *fieldCond) eval(ev Event) bool {
+	if f.anyField {
+		r := false
+		for _, id := range f.ids {
+			if v := ev.Field(id); v != nil && f.evalValue(v, ev) {
+				r = true
+				break
+			}
+		}
+		return r != f.neg
+	}
 	var v *Value
 	for _, id := range f.ids {
 		if v = ev.Field(id); v != nil {
@@ -225,7 +238,7 @@ func (c *compiler) fieldCond(fc *FieldCond) (*fieldCond, error) {
 	if err != nil {
 		return nil, err
 	}
-	f := &fieldCond{all: mods["all"], neg: mods["neq"]}
+	f := &fieldCond{all: mods["all"], neg: mods["neq"], anyField: fc.Field == ""}
 	for _, n := range names {
 		f.ids = append(f.ids, c.tab.ID(n))
 	}
