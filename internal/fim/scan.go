@@ -145,7 +145,7 @@ func (s *Scanner) ScanPaths(ctx context.Context, prev *Baseline, paths []string,
 	if prev == nil {
 		prev = NewBaseline()
 	}
-	w := &walk{s: s, ctx: ctx, prev: prev, full: fullRehash, out: NewBaseline(),
+	w := &walk{s: s, ctx: ctx, prev: prev, full: fullRehash, out: &Baseline{entries: make(map[string]Entry, prev.Len())},
 		dirs: make(chan dirJob, 4096), hashes: make(chan Entry, 1024)}
 	var hashers sync.WaitGroup
 	for range s.opts.Workers {
@@ -169,7 +169,9 @@ func (s *Scanner) ScanPaths(ctx context.Context, prev *Baseline, paths []string,
 		}
 		e := Entry{Path: p}
 		fillStat(&e, fi)
-		w.handle(e, dirJob{})
+		var reused int64
+		w.handle(e, dirJob{}, nil, &reused)
+		w.flush(nil, reused)
 	}
 	go func() {
 		w.pending.Wait()
@@ -209,24 +211,36 @@ type walk struct {
 	errs  atomic.Int64
 }
 
-func (w *walk) put(e Entry) {
+func (w *walk) put(e Entry, batch *[]Entry) {
+	if batch != nil {
+		*batch = append(*batch, e)
+		return
+	}
 	w.mu.Lock()
 	w.out.Put(e)
 	w.mu.Unlock()
 }
 
+func (w *walk) flush(batch []Entry, reused int64) {
+	w.mu.Lock()
+	for _, e := range batch {
+		w.out.Put(e)
+	}
+	w.stats.Reused += reused
+	w.mu.Unlock()
+}
+
 // handle records one lstat'ed entry: keeps or schedules its hash, reads a
 // link target, queues a directory. parent is the directory it was found in
-// (zero for a scan root).
-func (w *walk) handle(e Entry, parent dirJob) {
+// (zero for a scan root). Entries are appended to batch when it is not nil;
+// reused counts the files whose previous hash was kept.
+func (w *walk) handle(e Entry, parent dirJob, batch *[]Entry, reused *int64) {
 	switch e.Type {
 	case TypeFile:
 		if old, ok := w.prev.Get(e.Path); ok && !w.full && sameMeta(&old, &e) && old.Flags&FlagHashError == 0 {
 			e.Hash, e.Flags = old.Hash, old.Flags
-			w.mu.Lock()
-			w.stats.Reused++
-			w.mu.Unlock()
-			w.put(e)
+			*reused++
+			w.put(e, batch)
 			return
 		}
 		if e.Size > w.s.opts.MaxFileSize {
@@ -234,7 +248,7 @@ func (w *walk) handle(e Entry, parent dirJob) {
 			w.mu.Lock()
 			w.stats.TooLarge++
 			w.mu.Unlock()
-			w.put(e)
+			w.put(e, batch)
 			return
 		}
 		select {
@@ -249,7 +263,7 @@ func (w *walk) handle(e Entry, parent dirJob) {
 		}
 		e.Target = t
 	case TypeDir:
-		w.put(e)
+		w.put(e, batch)
 		if parent.path != "" && e.Dev != parent.dev && isPseudoFS(w.s.root.Path(e.Path)) {
 			return
 		}
@@ -264,7 +278,7 @@ func (w *walk) handle(e Entry, parent dirJob) {
 		}
 		return
 	}
-	w.put(e)
+	w.put(e, batch)
 }
 
 func (w *walk) dirWorker() {
@@ -284,10 +298,13 @@ func (w *walk) readDir(job dirJob) {
 	skip := func(name string) bool {
 		return w.ctx.Err() != nil || (len(w.s.opts.Exclude) > 0 && w.s.excludedName(prefix+name))
 	}
+	var batch []Entry
+	var reused int64
 	n := readDirStat(w.s.root.Path(job.path), skip, func(name string, e *Entry) {
 		e.Path = prefix + name
-		w.handle(*e, job)
+		w.handle(*e, job, &batch, &reused)
 	})
+	w.flush(batch, reused)
 	w.errs.Add(n)
 }
 
