@@ -314,7 +314,7 @@ func TestLiveObserverWithAuditd(t *testing.T) {
 	if st.PID != 0 {
 		t.Skipf("audit already owned by pid %d", st.PID)
 	}
-	cmd := exec.Command(auditd, "-n", "-s", "nochange")
+	cmd := exec.Command(auditd, "-n") // enables audit, disables it again at exit
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
@@ -348,10 +348,20 @@ func TestLiveObserverWithAuditd(t *testing.T) {
 	}
 	stop()
 	if len(execArgs(t, out.events(), marker)) != 1 {
-		t.Error("observer did not see the exec")
+		t.Errorf("observer did not see the exec; health: %s", lastHealth(out.events()))
 	}
 	s, err := c.Status(context.Background())
 	if err != nil || int(s.PID) != cmd.Process.Pid {
 		t.Errorf("auditd lost its registration: %+v %v", s, err)
 	}
+}
+
+// lastHealth describes the last collector_health event, for failure messages.
+func lastHealth(evs []event.Event) string {
+	for i := len(evs) - 1; i >= 0; i-- {
+		if v := evs[i].Vigil; v != nil && v.Collector != nil {
+			return fmt.Sprintf("%s %s %v", v.Collector.State, v.Collector.Reason, v.Collector.Counters)
+		}
+	}
+	return "none"
 }

@@ -113,6 +113,9 @@ func (c *Collector) runAudit(ctx context.Context, conn *netlink.Conn, mode netli
 		}
 	}()
 	h.Set(event.CollectorStateRunning, "audit "+string(mode)+" mode")
+	if st, err := conn.Status(ctx); err == nil && st.Enabled == 0 {
+		h.Set(event.CollectorStateDegraded, "audit observer mode but audit is disabled (enabled=0): no records until it is enabled")
+	}
 	log.Info("audit collector running", "rules", len(installed))
 	c.consume(ctx, conn, stream, emit, h)
 	return nil
