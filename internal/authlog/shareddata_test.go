@@ -219,3 +219,19 @@ func TestWazuhRulesetLines(t *testing.T) {
 		})
 	}
 }
+
+func BenchmarkParseOpenSSH(b *testing.B) {
+	data, err := os.ReadFile(filepath.Join(shareddata.Dir(b, "loghub"), "OpenSSH", "OpenSSH_2k.log"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	lines := strings.Split(string(data), "\n")
+	opts := testOpts()
+	b.SetBytes(int64(len(data)))
+	b.ResetTimer()
+	for b.Loop() {
+		for i, l := range lines {
+			ParseLine([]byte(l), int64(i), opts)
+		}
+	}
+}
