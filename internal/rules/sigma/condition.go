@@ -114,6 +114,9 @@ func ParseCondition(s string) (Expr, error) {
 	}
 	if p.i < len(p.toks) {
 		t := p.toks[p.i]
+		if strings.HasPrefix(t.text, "|") {
+			return nil, &ConditionError{t.pos, "aggregations ('|') are not supported; use a correlation rule"}
+		}
 		return nil, &ConditionError{t.pos, fmt.Sprintf("unexpected %q", t.text)}
 	}
 	return e, nil
