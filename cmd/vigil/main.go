@@ -37,6 +37,7 @@ func commands() map[string]command {
 		"inventory": {"print the host inventory (packages, users, ports, ...)", runInventory},
 		"rules":     {"check Sigma rules (lint) and run them over recorded events (test)", runRules},
 		"version":   {"print the vigil version", runVersion},
+		"vuln":      {"match installed packages against OSV advisories; manage the advisory database", runVuln},
 	}
 }
 
