@@ -18,6 +18,7 @@ import (
 	"github.com/vigil-sec/vigil/internal/inventory"
 	"github.com/vigil-sec/vigil/internal/sca"
 	"github.com/vigil-sec/vigil/internal/scanreport"
+	"github.com/vigil-sec/vigil/internal/vuln"
 )
 
 type scanFlags struct {
@@ -31,6 +32,7 @@ type scanFlags struct {
 	verbose        bool
 	workers        int
 	commandTimeout time.Duration
+	db             string
 }
 
 func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -46,6 +48,7 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.BoolVar(&f.verbose, "verbose", false, "text report: also list passed and not applicable checks")
 	fs.IntVar(&f.workers, "workers", 0, "checks evaluated at once (default: by CPU count)")
 	fs.DurationVar(&f.commandTimeout, "command-timeout", sca.DefaultCommandTimeout, "timeout of one command rule")
+	fs.StringVar(&f.db, "db", "", "also match installed packages against the advisories in `FILE|DIR` (see vigil vuln scan)")
 	pos, err := cli.Parse(fs, args)
 	if err != nil {
 		return err
@@ -151,6 +154,19 @@ func scan(ctx context.Context, root hostfs.Root, policies []*sca.Policy, f scanF
 		OS:       firstNonEmpty(inv.Host.OS.PrettyName, inv.Host.OS.Name, "unknown OS"),
 		Kernel:   inv.Host.Kernel.Release,
 		Root:     root.Dir(),
+	}
+	if f.db != "" {
+		progress.say("matching packages against advisories")
+		src, closeSrc, err := openAdvisories(ctx, f.db, io.Discard)
+		if err != nil {
+			return nil, err
+		}
+		vr, err := vuln.Scan(ctx, &vuln.Host{Hostname: inv.Host.Hostname, OS: inv.Host.OS, Root: root.Dir(), Packages: inv.Packages}, src)
+		closeSrc()
+		if err != nil {
+			return nil, err
+		}
+		rep.Vulnerabilities = vr
 	}
 	rep.Duration = time.Since(start).Round(time.Millisecond).String()
 	rep.Finalize()
