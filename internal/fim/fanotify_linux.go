@@ -31,7 +31,7 @@ type fanotifyWatcher struct {
 	root   hostfs.Root
 	s      *Scanner
 	f      *os.File
-	mounts map[[8]byte]int // fsid -> O_PATH descriptor on that file system
+	mounts map[[8]byte]int // fsid -> descriptor on that file system
 }
 
 func newFanotify(root hostfs.Root, s *Scanner) (Watcher, error) {
@@ -62,7 +62,8 @@ func newFanotify(root hostfs.Root, s *Scanner) (Watcher, error) {
 		if err := unix.FanotifyMark(fd, unix.FAN_MARK_ADD|unix.FAN_MARK_FILESYSTEM, fanMask, unix.AT_FDCWD, real); err != nil {
 			return nil, fmt.Errorf("fanotify mark %s: %w", p, err)
 		}
-		mfd, err := unix.Open(real, unix.O_PATH|unix.O_CLOEXEC, 0)
+		// Not O_PATH: open_by_handle_at refuses O_PATH descriptors (EBADF).
+		mfd, err := unix.Open(real, unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NONBLOCK, 0)
 		if err != nil {
 			return nil, fmt.Errorf("fanotify: open %s: %w", p, err)
 		}
