@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -183,4 +184,52 @@ func TestCompare(t *testing.T) {
 	if got := compare(&dir, &d2); got != "" {
 		t.Errorf("directory growth reported as %q", got)
 	}
+}
+
+// benchTree writes 2,000 files of 64 KiB in 40 directories.
+func benchTree(b *testing.B) hostfs.Root {
+	dir := b.TempDir()
+	data := make([]byte, 64<<10)
+	for i := range 2000 {
+		data[0] = byte(i)
+		name := filepath.Join(dir, "t", "d"+strconv.Itoa(i%40), "f"+strconv.Itoa(i))
+		if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+			b.Fatal(err)
+		}
+		if err := os.WriteFile(name, data, 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+	root, err := hostfs.New(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return root
+}
+
+func BenchmarkScan(b *testing.B) {
+	root := benchTree(b)
+	s, err := NewScanner(root, Options{Paths: []string{"/t"}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	base, _, err := s.Scan(context.Background(), nil, false)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("baseline", func(b *testing.B) {
+		b.SetBytes(2000 * 64 << 10)
+		for b.Loop() {
+			if _, _, err := s.Scan(context.Background(), nil, false); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("rescan", func(b *testing.B) {
+		for b.Loop() {
+			if _, st, err := s.Scan(context.Background(), base, false); err != nil || st.Hashed != 0 {
+				b.Fatal(err, st.Hashed)
+			}
+		}
+	})
 }
