@@ -2,6 +2,8 @@ package rules
 
 import (
 	"fmt"
+	"maps"
+	"strconv"
 	"slices"
 	"strings"
 	"time"
@@ -186,6 +188,9 @@ type corrGroup struct {
 	entries []corrEntry
 	last    time.Time
 	values  map[string]string
+	// distinct counts the entries per value (value_count) or per rule
+	// (temporal) so that distinct counts need no scan.
+	distinct map[string]int
 }
 
 // corrState is the state of every correlation of a set.
@@ -193,6 +198,7 @@ type corrState struct {
 	set    *Set
 	groups []map[string]*corrGroup
 	val    sigma.Value
+	key    []byte
 	// Evicted counts groups dropped at the MaxGroups bound, Dropped events
 	// dropped at the MaxEventsPerGroup bound.
 	Evicted, Dropped int
@@ -227,15 +233,13 @@ func (st *corrState) observe(ci int, r ref, e *event.Event, ids []string, t time
 
 func (st *corrState) observeAt(ci, pos int, e *event.Event, ids []string, t time.Time, out []Alert, depth int) []Alert {
 	cr := st.set.corrs[ci]
-	var key strings.Builder
-	values := map[string]string{}
+	st.key = st.key[:0]
 	for i, g := range cr.group[pos] {
 		v, _ := g.get(e, &st.val)
 		if i > 0 {
-			key.WriteByte(0x1f)
+			st.key = append(st.key, 0x1f)
 		}
-		key.WriteString(v)
-		values[cr.c.GroupBy[i]] = v
+		st.key = append(st.key, v...)
 	}
 	var value string
 	if cr.value[pos] != nil {
@@ -246,33 +250,44 @@ func (st *corrState) observeAt(ci, pos int, e *event.Event, ids []string, t time
 		value = v
 	}
 	groups := st.groups[ci]
-	g := groups[key.String()]
+	g := groups[string(st.key)]
 	if g == nil {
 		if len(groups) >= st.set.opts.MaxGroups {
 			st.evict(groups, t, cr.c.Timespan)
 		}
-		g = &corrGroup{values: values}
-		groups[key.String()] = g
+		g = &corrGroup{values: map[string]string{}, distinct: map[string]int{}}
+		for i, gf := range cr.group[pos] {
+			v, _ := gf.get(e, &st.val)
+			g.values[cr.c.GroupBy[i]] = v
+		}
+		groups[string(st.key)] = g
 	}
 	if t.After(g.last) {
 		g.last = t
 	}
-	// drop what fell out of the window
+	// drop what fell out of the window; entries are kept in time order
 	cut := g.last.Add(-cr.c.Timespan)
-	n := 0
-	for _, en := range g.entries {
-		if !en.t.Before(cut) {
-			g.entries[n] = en
-			n++
-		}
+	k := 0
+	for k < len(g.entries) && g.entries[k].t.Before(cut) {
+		g.forget(cr.c.Type, g.entries[k])
+		k++
 	}
-	g.entries = g.entries[:n]
-	if len(g.entries) >= st.set.opts.MaxEventsPerGroup {
-		g.entries = slices.Delete(g.entries, 0, 1)
+	if len(g.entries)-k >= st.set.opts.MaxEventsPerGroup {
+		g.forget(cr.c.Type, g.entries[k])
+		k++
 		st.Dropped++
 	}
-	g.entries = append(g.entries, corrEntry{t: t, pos: pos, ids: ids, value: value})
-	if !cr.fires(g.entries) {
+	g.entries = g.entries[k:]
+	en := corrEntry{t: t, pos: pos, ids: ids, value: value}
+	i := len(g.entries)
+	for i > 0 && g.entries[i-1].t.After(t) {
+		i--
+	}
+	g.entries = slices.Insert(g.entries, i, en)
+	if counted(cr.c.Type) {
+		g.distinct[distinctKey(cr.c.Type, en)]++
+	}
+	if !cr.fires(g) {
 		return out
 	}
 	var all []string
@@ -284,11 +299,36 @@ func (st *corrState) observeAt(ci, pos int, e *event.Event, ids []string, t time
 		}
 	}
 	g.entries = g.entries[:0]
-	out = append(out, newAlert(cr.info, e, all, first, t, values))
+	clear(g.distinct)
+	out = append(out, newAlert(cr.info, e, all, first, t, maps.Clone(g.values)))
 	for _, next := range cr.feeds {
 		out = st.observe(next, ref{det: -1, corr: ci}, e, all, t, out, depth+1)
 	}
 	return out
+}
+
+// distinctKey is what value_count (the value) and temporal (the rule)
+// count distinct occurrences of.
+func distinctKey(typ string, en corrEntry) string {
+	if typ == sigma.ValueCount {
+		return en.value
+	}
+	return strconv.Itoa(en.pos)
+}
+
+// counted reports whether a correlation type keeps distinct counts.
+func counted(typ string) bool { return typ == sigma.ValueCount || typ == sigma.Temporal }
+
+func (g *corrGroup) forget(typ string, en corrEntry) {
+	if !counted(typ) {
+		return
+	}
+	k := distinctKey(typ, en)
+	if g.distinct[k] <= 1 {
+		delete(g.distinct, k)
+		return
+	}
+	g.distinct[k]--
 }
 
 // evict makes room for a new group: it drops groups whose window has passed,
@@ -311,32 +351,24 @@ func (st *corrState) evict(groups map[string]*corrGroup, now time.Time, span tim
 	}
 }
 
-// fires reports whether the window satisfies the correlation.
-func (cr *corrRule) fires(entries []corrEntry) bool {
+// fires reports whether the group's window satisfies the correlation.
+func (cr *corrRule) fires(g *corrGroup) bool {
 	c := cr.c
 	switch c.Type {
 	case sigma.EventCount:
-		return c.Holds(float64(len(entries)))
+		return c.Holds(float64(len(g.entries)))
 	case sigma.ValueCount:
-		seen := map[string]bool{}
-		for _, en := range entries {
-			seen[en.value] = true
-		}
-		return c.Holds(float64(len(seen)))
+		return c.Holds(float64(len(g.distinct)))
 	case sigma.Temporal:
-		seen := map[int]bool{}
-		for _, en := range entries {
-			seen[en.pos] = true
-		}
 		if len(c.Conds) == 0 {
-			return len(seen) == len(cr.refs)
+			return len(g.distinct) == len(cr.refs)
 		}
-		return c.Holds(float64(len(seen)))
+		return c.Holds(float64(len(g.distinct)))
 	case sigma.TemporalOrdered:
-		sorted := slices.Clone(entries)
-		slices.SortStableFunc(sorted, func(a, b corrEntry) int { return a.t.Compare(b.t) })
+		// entries are in time order: greedy earliest matching finds whether
+		// the rules occurred in the order given
 		k := 0
-		for _, en := range sorted {
+		for _, en := range g.entries {
 			if k < len(cr.refs) && en.pos == k {
 				k++
 			}

@@ -41,6 +41,14 @@ func (o *Options) defaults() {
 	}
 }
 
+// weakFields hold few distinct values; the index prefers other literals.
+var weakFields = map[string]bool{
+	fieldAuditType: true, fieldInitiated: true, "event.action": true, "event.outcome": true,
+	"event.category": true, "event.type": true, "event.dataset": true, "event.module": true,
+	"network.direction": true, "network.transport": true, "auditd.data.syscall": true,
+	"auditd.data.nametype": true, "auditd.result": true,
+}
+
 // RuleInfo describes a compiled rule.
 type RuleInfo struct {
 	ID          string
@@ -100,6 +108,9 @@ type detRule struct {
 
 type fieldIndex struct {
 	field int
+	// routes are the log sources of the rules indexed on the field: an
+	// event of none of them skips the field.
+	routes route
 	ac    *ahocorasick.Matcher
 	rules [][]int32 // pattern -> rules
 }
@@ -149,7 +160,7 @@ func Compile(rules []*sigma.Rule, opts Options) *Set {
 			s.Problems = append(s.Problems, Problem{File: r.File, Line: r.Line, Message: err.Error()})
 			continue
 		}
-		m, err := sigma.Compile(r, mapper, s.fields, sigma.Options{Placeholders: opts.Placeholders})
+		m, err := sigma.Compile(r, mapper, s.fields, sigma.Options{Placeholders: opts.Placeholders, WeakFields: weakFields})
 		if err != nil {
 			s.Problems = append(s.Problems, problemsOf(r.File, err)...)
 			continue
@@ -203,7 +214,13 @@ func (s *Set) buildIndex() {
 	}
 	for _, f := range order {
 		fi := byField[f]
-		s.index = append(s.index, fieldIndex{field: f, ac: ahocorasick.New(fi.pats), rules: fi.rules})
+		var rs route
+		for _, rules := range fi.rules {
+			for _, r := range rules {
+				rs |= s.rules[r].route
+			}
+		}
+		s.index = append(s.index, fieldIndex{field: f, routes: rs, ac: ahocorasick.New(fi.pats), rules: fi.rules})
 	}
 }
 
@@ -262,6 +279,9 @@ func (v *Evaluator) matches(e *event.Event) []int32 {
 	v.cands = v.cands[:0]
 	for i := range s.index {
 		fi := &s.index[i]
+		if fi.routes&routes == 0 {
+			continue
+		}
 		val := v.cache.Field(fi.field)
 		if val == nil {
 			continue

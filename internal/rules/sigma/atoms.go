@@ -7,14 +7,14 @@ const maxAtoms = 64
 // atoms derives a set of alternatives from a condition tree: if the tree
 // matches an event, at least one atom occurs in its field. ok is false when
 // no such set is known (a negation, a regexp, a numeric comparison...).
-func atoms(n *cnode) ([]Atom, bool) {
+func atoms(n *cnode, weak map[int]bool) ([]Atom, bool) {
 	switch n.op {
 	case cAnd:
 		var best []Atom
 		found := false
 		for _, k := range n.kids {
-			a, ok := atoms(k)
-			if ok && (!found || score(a) > score(best)) {
+			a, ok := atoms(k, weak)
+			if ok && (!found || score(a, weak) > score(best, weak)) {
 				best, found = a, true
 			}
 		}
@@ -22,7 +22,7 @@ func atoms(n *cnode) ([]Atom, bool) {
 	case cOr:
 		var all []Atom
 		for _, k := range n.kids {
-			a, ok := atoms(k)
+			a, ok := atoms(k, weak)
 			if !ok {
 				return nil, false
 			}
@@ -39,12 +39,16 @@ func atoms(n *cnode) ([]Atom, bool) {
 }
 
 // score prefers sets whose shortest literal is long, then smaller sets.
-func score(a []Atom) int {
+func score(a []Atom, weak map[int]bool) int {
 	minLen := 1 << 30
+	penalty := 0
 	for _, x := range a {
 		minLen = min(minLen, len(x.Lit))
+		if weak[x.Field] {
+			penalty = 1 << 20
+		}
 	}
-	return min(minLen, 12)*1000 - len(a)
+	return min(minLen, 12)*1000 - len(a) - penalty
 }
 
 func (f *fieldCond) atoms() ([]Atom, bool) {

@@ -21,6 +21,10 @@ type Mapper func(field string) ([]string, error)
 type Options struct {
 	// Placeholders are the values of %name% for the expand modifier.
 	Placeholders map[string][]string
+	// WeakFields are fields with few distinct values (a record type, an
+	// action): their literals are used as atoms only when a rule offers no
+	// other.
+	WeakFields map[string]bool
 }
 
 // Atom is a lowercase literal that an event's field must contain (compared
@@ -161,7 +165,11 @@ func Compile(r *Rule, m Mapper, tab *FieldTable, opts Options) (*Matcher, error)
 		root = root.kids[0]
 	}
 	mt := &Matcher{root: root}
-	mt.Atoms, mt.Prefilter = atoms(root)
+	weak := map[int]bool{}
+	for name := range opts.WeakFields {
+		weak[tab.ID(name)] = true
+	}
+	mt.Atoms, mt.Prefilter = atoms(root, weak)
 	return mt, nil
 }
 
