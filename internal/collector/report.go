@@ -104,7 +104,7 @@ func (r *Runner) enqueueReliably(ev event.Event) {
 		ev.Agent = &agent
 	}
 	select {
-	case r.queue <- ev:
+	case r.queue <- &ev:
 	case <-time.After(time.Second):
 		r.dropped.Add(1)
 	}

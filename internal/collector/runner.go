@@ -50,7 +50,7 @@ type RunnerOptions struct {
 // Runner drives collectors and feeds their events to an Output.
 type Runner struct {
 	opts    RunnerOptions
-	queue   chan event.Event
+	queue   chan *event.Event // pointers: an idle queue costs 8 bytes a slot, not an event
 	dropped atomic.Int64
 	health  map[string]*Health
 
@@ -75,7 +75,7 @@ func NewRunner(opts RunnerOptions) *Runner {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Runner{opts: opts, queue: make(chan event.Event, opts.QueueSize), health: map[string]*Health{}}
+	return &Runner{opts: opts, queue: make(chan *event.Event, opts.QueueSize), health: map[string]*Health{}}
 }
 
 // Run runs every collector until ctx ends, then stops them, drains the queue
@@ -181,7 +181,7 @@ func (r *Runner) emitter(name string, h *Health) Emit {
 			ev.Agent = &agent
 		}
 		select {
-		case r.queue <- ev:
+		case r.queue <- &ev:
 			h.Add("events_emitted", 1)
 			return true
 		default:
@@ -208,7 +208,7 @@ func (r *Runner) write(out Output) error {
 				}
 				return out.Flush()
 			}
-			batch = append(batch, ev)
+			batch = append(batch, *ev)
 			// Take whatever else is already queued, up to a batch.
 		fill:
 			for len(batch) < maxBatch {
@@ -217,7 +217,7 @@ func (r *Runner) write(out Output) error {
 					if !ok {
 						break fill
 					}
-					batch = append(batch, ev)
+					batch = append(batch, *ev)
 				default:
 					break fill
 				}
