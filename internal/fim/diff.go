@@ -2,6 +2,7 @@ package fim
 
 import (
 	"slices"
+	"strings"
 )
 
 // Change actions, equal to the event.Action* names.
@@ -42,44 +43,66 @@ type inodeKey struct {
 // reported once, as moved.
 func Diff(prev, next *Baseline) []Change {
 	var out []Change
-	gone := map[inodeKey]*Entry{}
-	for p, old := range prev.entries {
-		if _, ok := next.entries[p]; !ok {
-			o := old
-			gone[inodeKey{old.Dev, old.Inode, old.Type}] = &o
-		}
-	}
+	var created []*Entry
+	matched := 0
 	for p, cur := range next.entries {
-		n := cur
 		old, ok := prev.entries[p]
 		if !ok {
-			k := inodeKey{cur.Dev, cur.Inode, cur.Type}
-			if o := gone[k]; o != nil && o.Inode != 0 && sameContent(o, &n) {
-				delete(gone, k)
-				out = append(out, Change{Action: Moved, Old: o, New: &n})
-				continue
-			}
-			out = append(out, Change{Action: Created, New: &n})
+			n := cur
+			created = append(created, &n)
 			continue
 		}
-		if a := compare(&old, &n); a != "" {
-			o := old
+		matched++
+		if a := compare(&old, &cur); a != "" {
+			o, n := old, cur
 			out = append(out, Change{Action: a, Old: &o, New: &n})
 		}
 	}
-	for _, o := range gone {
-		out = append(out, Change{Action: Deleted, Old: o})
+	// Entries that disappeared, indexed by inode; hard links share one.
+	var gone []*Entry
+	byInode := map[inodeKey][]int{}
+	if matched < len(prev.entries) {
+		for p, old := range prev.entries {
+			if _, ok := next.entries[p]; !ok {
+				o := old
+				k := inodeKey{o.Dev, o.Inode, o.Type}
+				byInode[k] = append(byInode[k], len(gone))
+				gone = append(gone, &o)
+			}
+		}
 	}
-	slices.SortFunc(out, func(a, b Change) int {
-		if a.Path() < b.Path() {
-			return -1
+	for _, n := range created {
+		if i := takeMoved(byInode, gone, n); i >= 0 {
+			out = append(out, Change{Action: Moved, Old: gone[i], New: n})
+			gone[i] = nil
+			continue
 		}
-		if a.Path() > b.Path() {
-			return 1
+		out = append(out, Change{Action: Created, New: n})
+	}
+	for _, o := range gone {
+		if o != nil {
+			out = append(out, Change{Action: Deleted, Old: o})
 		}
-		return 0
-	})
+	}
+	slices.SortFunc(out, func(a, b Change) int { return strings.Compare(a.Path(), b.Path()) })
 	return out
+}
+
+// takeMoved returns the index in gone of an entry that n was moved from,
+// removing it from byInode, or -1.
+func takeMoved(byInode map[inodeKey][]int, gone []*Entry, n *Entry) int {
+	if n.Inode == 0 {
+		return -1
+	}
+	k := inodeKey{n.Dev, n.Inode, n.Type}
+	idx := byInode[k]
+	for j, i := range idx {
+		if sameContent(gone[i], n) {
+			byInode[k] = append(idx[:j:j], idx[j+1:]...)
+			return i
+		}
+	}
+	return -1
 }
 
 // sameContent reports whether a moved entry kept its content.

@@ -5,7 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"io"
+	"hash"
 	"os"
 	"path"
 	"runtime"
@@ -330,23 +330,11 @@ func (w *walk) hashWorker() {
 }
 
 // hashFile hashes e's content. The metadata is taken again from the open
-// file, so that the hash and the recorded metadata belong to the same inode
-// even when the path was replaced after the lstat.
-func (w *walk) hashFile(e *Entry, h interface {
-	io.Writer
-	Reset()
-	Sum([]byte) []byte
-}, buf []byte) (int64, error) {
-	f, err := openRead(w.s.root.Path(e.Path))
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
-	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
-		fillStat(e, fi)
-	}
+// file (see readHash), so that the hash and the recorded metadata belong to
+// the same inode even when the path was replaced after the lstat.
+func (w *walk) hashFile(e *Entry, h hash.Hash, buf []byte) (int64, error) {
 	h.Reset()
-	n, err := io.CopyBuffer(h, onlyReader{f}, buf)
+	n, err := readHash(w.s.root.Path(e.Path), e, h, buf)
 	if err != nil {
 		return n, err
 	}
@@ -354,8 +342,3 @@ func (w *walk) hashFile(e *Entry, h interface {
 	e.Flags = e.Flags&^(FlagHashError|FlagTooLarge) | FlagHashed
 	return n, nil
 }
-
-// onlyReader hides WriterTo/ReaderFrom so that io.CopyBuffer uses buf.
-type onlyReader struct{ r io.Reader }
-
-func (o onlyReader) Read(p []byte) (int, error) { return o.r.Read(p) }

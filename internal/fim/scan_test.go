@@ -233,3 +233,26 @@ func BenchmarkScan(b *testing.B) {
 		}
 	})
 }
+
+func TestDiffHardLinks(t *testing.T) {
+	prev, next := NewBaseline(), NewBaseline()
+	a := Entry{Path: "/w/a", Type: TypeFile, Size: 1, Inode: 7, Dev: 1, Flags: FlagHashed, Hash: [32]byte{1}}
+	b := a
+	b.Path = "/w/b"
+	prev.Put(a)
+	prev.Put(b)
+	c := a
+	c.Path = "/w/c"
+	next.Put(c)
+	got := Diff(prev, next)
+	if len(got) != 2 {
+		t.Fatalf("changes %+v", got)
+	}
+	actions := map[string]int{}
+	for _, ch := range got {
+		actions[ch.Action]++
+	}
+	if actions[Moved] != 1 || actions[Deleted] != 1 {
+		t.Errorf("actions %v, want one moved and one deleted", actions)
+	}
+}

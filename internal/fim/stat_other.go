@@ -3,6 +3,7 @@
 package fim
 
 import (
+	"io"
 	"io/fs"
 	"os"
 )
@@ -15,7 +16,17 @@ func fillStat(e *Entry, fi fs.FileInfo) {
 	e.Mtime = fi.ModTime().UnixNano()
 }
 
-func openRead(name string) (*os.File, error) { return os.Open(name) }
+func readHash(name string, e *Entry, h io.Writer, buf []byte) (int64, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+		fillStat(e, fi)
+	}
+	return io.CopyBuffer(h, struct{ io.Reader }{f}, buf)
+}
 
 func isPseudoFS(string) bool { return false }
 
