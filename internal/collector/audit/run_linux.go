@@ -47,7 +47,7 @@ func (c *Collector) Run(ctx context.Context, emit collector.Emit, h *collector.H
 
 func (c *Collector) logger() *slog.Logger {
 	if c.deps.Logger != nil {
-		return c.deps.Logger.With("collector", "audit")
+		return c.deps.Logger // already scoped to the collector by the agent
 	}
 	return slog.New(slog.DiscardHandler)
 }
