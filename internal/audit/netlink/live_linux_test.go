@@ -3,6 +3,8 @@
 package netlink
 
 import (
+	"github.com/vigil-sec/vigil/internal/livetest"
+
 	"bytes"
 	"context"
 	"errors"
@@ -42,14 +44,7 @@ func liveConn(t *testing.T) *Conn {
 
 func lockAudit(t *testing.T) {
 	t.Helper()
-	f, err := os.OpenFile(os.TempDir()+"/vigil-audit-live-test.lock", os.O_CREATE|os.O_RDWR, 0o600)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { unix.Flock(int(f.Fd()), unix.LOCK_UN); f.Close() })
+	livetest.LockAudit(t)
 }
 
 // TestLiveRulesMatchAuditctl installs rules through Conn and compares them

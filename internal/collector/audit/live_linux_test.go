@@ -3,6 +3,8 @@
 package audit
 
 import (
+	"github.com/vigil-sec/vigil/internal/livetest"
+
 	"bytes"
 	"context"
 	"fmt"
@@ -46,17 +48,7 @@ func (m *memOutput) events() []event.Event {
 // machine-wide audit test lock and returns a control connection.
 func liveAudit(t *testing.T) *netlink.Conn {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("needs root (audit netlink)")
-	}
-	f, err := os.OpenFile(os.TempDir()+"/vigil-audit-live-test.lock", os.O_CREATE|os.O_RDWR, 0o600)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { unix.Flock(int(f.Fd()), unix.LOCK_UN); f.Close() })
+	livetest.LockAudit(t)
 	c, err := netlink.Dial()
 	if err != nil {
 		t.Skipf("no audit netlink: %v", err)
