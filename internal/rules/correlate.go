@@ -3,8 +3,8 @@ package rules
 import (
 	"fmt"
 	"maps"
-	"strconv"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 

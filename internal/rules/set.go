@@ -111,8 +111,8 @@ type fieldIndex struct {
 	// routes are the log sources of the rules indexed on the field: an
 	// event of none of them skips the field.
 	routes route
-	ac    *ahocorasick.Matcher
-	rules [][]int32 // pattern -> rules
+	ac     *ahocorasick.Matcher
+	rules  [][]int32 // pattern -> rules
 }
 
 // Set is a compiled, immutable rule set; share it between goroutines.

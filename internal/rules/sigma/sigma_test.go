@@ -70,9 +70,9 @@ func one(s string) []string { return []string{s} }
 
 func TestModifiers(t *testing.T) {
 	tests := []struct {
-		name   string
-		det    string
-		match  []ev
+		name    string
+		det     string
+		match   []ev
 		nomatch []ev
 	}{
 		{"plain equality is case-insensitive",
