@@ -22,15 +22,106 @@ func newGetter(name string) getter {
 		return getAuditType
 	case strings.HasPrefix(name, fieldAuditArg):
 		n, _ := strconv.Atoi(name[len(fieldAuditArg):])
-		raw := event.AuditDataPrefix + "a" + name[len(fieldAuditArg):]
+		raw := auditData("a" + name[len(fieldAuditArg):])
 		return func(e *event.Event, v *sigma.Value) bool {
 			if e.Process != nil && n < len(e.Process.Args) {
 				return setString(v, e.Process.Args[n])
 			}
-			return getPath(e, raw, v)
+			return raw(e, v)
 		}
+	case strings.HasPrefix(name, event.AuditDataPrefix):
+		return auditData(name[len(event.AuditDataPrefix):])
+	}
+	if g, ok := directGetters[name]; ok {
+		return g
 	}
 	return func(e *event.Event, v *sigma.Value) bool { return getPath(e, name, v) }
+}
+
+// str makes a getter of a string field read straight from the struct, for
+// the fields nearly every rule reads (Event.Get goes through a map).
+func str(f func(e *event.Event) string) getter {
+	return func(e *event.Event, v *sigma.Value) bool {
+		s := f(e)
+		return s != "" && setString(v, s)
+	}
+}
+
+var directGetters = map[string]getter{
+	"message": str(func(e *event.Event) string { return e.Message }),
+	"process.command_line": str(func(e *event.Event) string {
+		if e.Process == nil {
+			return ""
+		}
+		return e.Process.CommandLine
+	}),
+	"process.executable": str(func(e *event.Event) string {
+		if e.Process == nil {
+			return ""
+		}
+		return e.Process.Executable
+	}),
+	"process.name": str(func(e *event.Event) string {
+		if e.Process == nil {
+			return ""
+		}
+		return e.Process.Name
+	}),
+	"process.parent.executable": str(func(e *event.Event) string {
+		if e.Process == nil || e.Process.Parent == nil {
+			return ""
+		}
+		return e.Process.Parent.Executable
+	}),
+	"process.parent.command_line": str(func(e *event.Event) string {
+		if e.Process == nil || e.Process.Parent == nil {
+			return ""
+		}
+		return e.Process.Parent.CommandLine
+	}),
+	"file.path": str(func(e *event.Event) string {
+		if e.File == nil {
+			return ""
+		}
+		return e.File.Path
+	}),
+	"user.name": str(func(e *event.Event) string {
+		if e.User == nil {
+			return ""
+		}
+		return e.User.Name
+	}),
+	"event.action":  str(func(e *event.Event) string { return e.Event.Action }),
+	"event.outcome": str(func(e *event.Event) string { return e.Event.Outcome }),
+	"source.ip": str(func(e *event.Event) string {
+		if e.Source == nil {
+			return ""
+		}
+		return e.Source.IP
+	}),
+	"destination.ip": str(func(e *event.Event) string {
+		if e.Destination == nil {
+			return ""
+		}
+		return e.Destination.IP
+	}),
+	"destination.domain": str(func(e *event.Event) string {
+		if e.Destination == nil {
+			return ""
+		}
+		return e.Destination.Domain
+	}),
+}
+
+// auditData makes a getter of a raw audit field.
+func auditData(key string) getter {
+	return func(e *event.Event, v *sigma.Value) bool {
+		if e.Auditd == nil {
+			return false
+		}
+		s, ok := e.Auditd.Data[key]
+		return ok && setString(v, s)
+	}
 }
 
 func getPath(e *event.Event, name string, v *sigma.Value) bool {

@@ -1,5 +1,10 @@
 package sigma
 
+import (
+	"regexp/syntax"
+	"strings"
+)
+
 // maxAtoms bounds the alternatives kept for one rule; past it the rule is
 // evaluated for every event of its log source.
 const maxAtoms = 64
@@ -97,6 +102,15 @@ func valueAtoms(m valueMatcher) ([]string, bool) {
 			return nil, false
 		}
 		return []string{a}, true
+	case *reMatcher:
+		if x.re == nil {
+			return nil, false
+		}
+		re, err := syntax.Parse(x.re.String(), syntax.Perl)
+		if err != nil {
+			return nil, false
+		}
+		return regexpLiterals(re.Simplify())
 	case *anyOf:
 		var out []string
 		for _, k := range x.ms {
@@ -107,6 +121,75 @@ func valueAtoms(m valueMatcher) ([]string, bool) {
 			out = append(out, ls...)
 		}
 		return out, true
+	}
+	return nil, false
+}
+
+// regexpLiterals returns lowercase ASCII literals of which every match of re
+// contains at least one, and false when none is known.
+func regexpLiterals(re *syntax.Regexp) ([]string, bool) {
+	switch re.Op {
+	case syntax.OpLiteral:
+		lit := strings.ToLower(string(re.Rune))
+		for i := 0; i < len(lit); i++ {
+			if lit[i] >= 0x80 {
+				return nil, false
+			}
+		}
+		if lit == "" {
+			return nil, false
+		}
+		return []string{lit}, true
+	case syntax.OpCapture:
+		return regexpLiterals(re.Sub[0])
+	case syntax.OpPlus:
+		return regexpLiterals(re.Sub[0])
+	case syntax.OpRepeat:
+		if re.Min >= 1 {
+			return regexpLiterals(re.Sub[0])
+		}
+	case syntax.OpConcat:
+		// adjacent literals join into a longer one; otherwise the best child
+		var best []string
+		var run strings.Builder
+		consider := func(ls []string) {
+			if best == nil || minLen(ls) > minLen(best) || minLen(ls) == minLen(best) && len(ls) < len(best) {
+				best = ls
+			}
+		}
+		flush := func() {
+			if run.Len() > 0 {
+				if ls, ok := regexpLiterals(&syntax.Regexp{Op: syntax.OpLiteral, Rune: []rune(run.String())}); ok {
+					consider(ls)
+				}
+				run.Reset()
+			}
+		}
+		for _, sub := range re.Sub {
+			if sub.Op == syntax.OpLiteral {
+				run.WriteString(string(sub.Rune))
+				continue
+			}
+			flush()
+			if ls, ok := regexpLiterals(sub); ok {
+				consider(ls)
+			}
+		}
+		flush()
+		return best, best != nil
+	case syntax.OpAlternate:
+		var all []string
+		for _, sub := range re.Sub {
+			ls, ok := regexpLiterals(sub)
+			if !ok {
+				return nil, false
+			}
+			all = append(all, ls...)
+		}
+		if len(all) > maxAtoms {
+			return nil, false
+		}
+		return all, true
 	}
 	return nil, false
 }

@@ -511,3 +511,34 @@ func TestSigmaHQRulesParse(t *testing.T) {
 		t.Errorf("parsed %d rules, want 210", n)
 	}
 }
+
+func TestRegexpAtoms(t *testing.T) {
+	tests := []struct {
+		re   string
+		want []string // nil: no prefilter
+	}{
+		{`curl\s+http`, []string{"curl"}},
+		{`(curl|wget)\s.*\|\s*sh`, []string{"curl", "wget"}},
+		{`(?i)BASH -I`, []string{"bash -i"}},
+		{`a*b?`, nil},
+		{`[a-z]+`, nil},
+		{`x|[0-9]`, nil},
+		{`(abc)+def`, []string{"abc"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.re, func(t *testing.T) {
+			m, tab := compileDetection(t, "  sel:\n    a|re: '"+tt.re+"'\n  condition: sel", Options{})
+			_ = tab
+			var got []string
+			for _, a := range m.Atoms {
+				got = append(got, a.Lit)
+			}
+			if !m.Prefilter {
+				got = nil
+			}
+			if strings.Join(got, ",") != strings.Join(tt.want, ",") {
+				t.Errorf("atoms %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
