@@ -24,7 +24,7 @@ func netType(a netip.Addr) string {
 }
 
 // processUser fills process.* and user.* of ev from the socket's owner and uid.
-func processUser(ev *event.Event, o owner, uid uint32, users map[string]string) {
+func processUser(ev *event.Event, o sockets.Owner, uid uint32, users map[string]string) {
 	if o.PID != 0 {
 		ev.Process = &event.Process{PID: new(int64(o.PID)), Name: o.Name, Executable: o.Exe}
 	}
@@ -35,7 +35,7 @@ func processUser(ev *event.Event, o owner, uid uint32, users map[string]string) 
 	}
 }
 
-func who(o owner) string {
+func who(o sockets.Owner) string {
 	switch {
 	case o.Exe != "":
 		return " by " + o.Exe + " (pid " + strconv.Itoa(o.PID) + ")"
@@ -47,7 +47,7 @@ func who(o owner) string {
 
 // listenerEvent is the listen_opened event of a listener (the action and type
 // are set when it is emitted).
-func listenerEvent(s sockets.Socket, o owner, users map[string]string) event.Event {
+func listenerEvent(s sockets.Socket, o sockets.Owner, users map[string]string) event.Event {
 	tr := transport(s.Proto)
 	ip := ipString(s.LocalAddr)
 	ev := event.Event{
@@ -63,7 +63,7 @@ func listenerEvent(s sockets.Socket, o owner, users map[string]string) event.Eve
 
 // connectionEvent builds the connection_opened event of s and tags it
 // first_seen when its executable never had this peer before.
-func (c *Collector) connectionEvent(s sockets.Socket, listening map[string]bool, o owner, users map[string]string, now time.Time, h *collector.Health) event.Event {
+func (c *Collector) connectionEvent(s sockets.Socket, listening map[string]bool, o sockets.Owner, users map[string]string, now time.Time, h *collector.Health) event.Event {
 	tr := transport(s.Proto)
 	local := &event.Endpoint{IP: ipString(s.LocalAddr), Port: new(int64(s.LocalPort))}
 	remote := &event.Endpoint{IP: ipString(s.RemoteAddr), Port: new(int64(s.RemotePort))}

@@ -110,14 +110,13 @@ func (c *Collector) pollSockets(ctx context.Context, emit collector.Emit, h *col
 			}
 		}
 	}
-	owners, denied, err := findOwners(ctx, c.root, want, c.cfg.MaxFDs)
-	if ctx.Err() != nil {
-		return
-	}
+	found, skip, err := sockets.FindOwners(ctx, c.root, want, sockets.Options{MaxFDs: c.cfg.MaxFDs})
 	if err != nil {
-		h.Add("owner_errors", 1)
+		return // ctx done
 	}
-	h.Counter("owners_denied").Store(int64(denied))
+	owners := found.ByInode
+	h.Add("owner_errors", int64(len(skip)))
+	h.Counter("owners_denied").Store(int64(found.Denied))
 	users := c.userNames(len(want) > 0)
 
 	if c.cfg.Listeners {
@@ -147,7 +146,7 @@ func (c *Collector) pollSockets(ctx context.Context, emit collector.Emit, h *col
 
 // diffListeners emits listen_opened for the new listeners and listen_closed
 // for the gone ones, and saves the set when it changed.
-func (c *Collector) diffListeners(t table, added []string, owners map[uint64]owner, users map[string]string, now time.Time, emit collector.Emit, h *collector.Health) {
+func (c *Collector) diffListeners(t table, added []string, owners map[uint64]sockets.Owner, users map[string]string, now time.Time, emit collector.Emit, h *collector.Health) {
 	sort.Strings(added)
 	next := make(map[string]event.Event, len(t.listeners))
 	for k, s := range t.listeners {

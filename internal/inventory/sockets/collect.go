@@ -12,12 +12,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"io/fs"
-	"slices"
-	"strconv"
-	"strings"
-	"syscall"
 
 	"github.com/vigil-sec/vigil/internal/hostfs"
 	"github.com/vigil-sec/vigil/internal/skipped"
@@ -84,19 +79,25 @@ func Collect(ctx context.Context, root hostfs.Root, opts Options) (Result, skipp
 	if err := ctx.Err(); err != nil {
 		return res, skip, err
 	}
-	want := make(map[uint64][]int)
+	want := make(map[uint64]bool)
 	for _, l := range res.Listeners {
 		if l.Inode != 0 {
-			want[l.Inode] = nil
+			want[l.Inode] = true
 		}
 	}
-	o := owners{root: root, maxFDs: opts.MaxFDs}
-	if err := o.find(ctx, want); err != nil {
+	owners, s, err := FindOwners(ctx, root, want, opts)
+	skip = append(skip, s...)
+	if err != nil {
 		return res, skip, err
 	}
-	res.Denied = o.denied
-	o.fill(res.Listeners, want)
-	return res, append(skip, o.skip...), nil
+	res.Denied = owners.Denied
+	for i := range res.Listeners {
+		l := &res.Listeners[i]
+		if o, ok := owners.ByInode[l.Inode]; ok {
+			l.PID, l.PIDs, l.Process, l.Exe = o.PID, o.PIDs, o.Name, o.Exe
+		}
+	}
+	return res, skip, nil
 }
 
 // ReadTable reads and parses one socket table of the root.
@@ -108,116 +109,3 @@ func ReadTable(root hostfs.Root, proto Proto) ([]Socket, skipped.List, error) {
 	return ParseNetTCP(bytes.NewReader(b), proto)
 }
 
-// owners maps socket inodes to processes.
-type owners struct {
-	root   hostfs.Root
-	maxFDs int
-	skip   skipped.List
-	denied int
-}
-
-// find walks /proc/<pid>/fd and appends to want[inode] every PID holding one of
-// its sockets.
-func (o *owners) find(ctx context.Context, want map[uint64][]int) error {
-	if len(want) == 0 {
-		return nil
-	}
-	ents, err := o.root.ReadDir("/proc")
-	if err != nil {
-		o.skip.Add("/proc", 0, "list processes: %v", err)
-		return nil
-	}
-	for _, e := range ents {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil || pid <= 0 {
-			continue
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		o.scan(pid, want)
-	}
-	return nil
-}
-
-func (o *owners) scan(pid int, want map[uint64][]int) {
-	dir := "/proc/" + strconv.Itoa(pid) + "/fd"
-	fds, err := o.root.ReadDir(dir)
-	if err != nil {
-		o.note(dir, err)
-		return
-	}
-	if len(fds) > o.maxFDs {
-		o.skip.Add(dir, 0, "%d descriptors; only the first %d examined", len(fds), o.maxFDs)
-		fds = fds[:o.maxFDs]
-	}
-	denied := false
-	for _, fd := range fds {
-		t, err := o.root.Readlink(dir + "/" + fd.Name())
-		if err != nil {
-			// Closed meanwhile, or denied: count the process once.
-			denied = denied || errors.Is(err, fs.ErrPermission)
-			continue
-		}
-		ino, ok := socketInode(t)
-		if !ok {
-			continue
-		}
-		if pids, ok := want[ino]; ok && !slices.Contains(pids, pid) {
-			want[ino] = append(pids, pid)
-		}
-	}
-	if denied {
-		o.denied++
-	}
-}
-
-// socketInode parses a descriptor link "socket:[12345]".
-func socketInode(link string) (uint64, bool) {
-	s, ok := strings.CutPrefix(link, "socket:[")
-	if !ok {
-		return 0, false
-	}
-	s, ok = strings.CutSuffix(s, "]")
-	if !ok {
-		return 0, false
-	}
-	v, err := strconv.ParseUint(s, 10, 64)
-	return v, err == nil
-}
-
-// fill sets PID, process name and executable of each listener.
-func (o *owners) fill(ls []Listener, owners map[uint64][]int) {
-	for i := range ls {
-		pids := owners[ls[i].Inode]
-		if len(pids) == 0 {
-			continue
-		}
-		slices.Sort(pids)
-		ls[i].PID = pids[0]
-		if len(pids) > 1 {
-			ls[i].PIDs = pids
-		}
-		dir := "/proc/" + strconv.Itoa(pids[0]) + "/"
-		if b, err := o.root.ReadFile(dir+"comm", 256); err == nil {
-			ls[i].Process = strings.TrimSuffix(string(b), "\n")
-		} else {
-			o.note(dir+"comm", err)
-		}
-		if t, err := o.root.Readlink(dir + "exe"); err == nil {
-			ls[i].Exe = t
-		} else {
-			o.note(dir+"exe", err)
-		}
-	}
-}
-
-func (o *owners) note(name string, err error) {
-	switch {
-	case errors.Is(err, fs.ErrNotExist), errors.Is(err, syscall.ESRCH):
-	case errors.Is(err, fs.ErrPermission):
-		o.denied++
-	default:
-		o.skip.Add(name, 0, "%v", fmt.Errorf("read: %w", err))
-	}
-}
