@@ -108,4 +108,3 @@ func ReadTable(root hostfs.Root, proto Proto) ([]Socket, skipped.List, error) {
 	}
 	return ParseNetTCP(bytes.NewReader(b), proto)
 }
-
