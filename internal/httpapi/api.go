@@ -99,7 +99,7 @@ func Register(mux *http.ServeMux, d Deps) {
 	}
 	// Unknown paths under the API answer JSON rather than the mux's text.
 	mux.Handle("/api/v1/", a.auth(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, "not_found", "no such endpoint: "+r.Method+" "+r.URL.Path)
+		writeError(w, http.StatusNotFound, "no_route", "no such endpoint: "+r.Method+" "+r.URL.Path)
 	})))
 }
 

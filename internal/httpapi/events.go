@@ -94,7 +94,7 @@ func ParseDuration(s string) (time.Duration, error) {
 		}
 	}
 	d, err := time.ParseDuration(s)
-	if err != nil || d < 0 {
+	if err != nil || d < 0 || days+d < days {
 		return 0, fmt.Errorf("bad duration %q (use 15m, 24h, 7d)", s)
 	}
 	return days + d, nil

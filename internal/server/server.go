@@ -1,0 +1,264 @@
+// Package server is the vigil server process: it initialises and reuses its
+// data directory (CA, server certificate, admin token, server.json, store),
+// serves the admin API (package httpapi) and the agent endpoints (mounted
+// from the transport package) over TLS, watches heartbeats to mark hosts
+// offline and online, enforces retention per event category, and shuts down
+// within ShutdownTimeout.
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/vigil-sec/vigil/internal/httpapi"
+	"github.com/vigil-sec/vigil/internal/pki"
+	"github.com/vigil-sec/vigil/internal/store"
+)
+
+// Defaults.
+const (
+	DefaultListen            = "127.0.0.1:7700"
+	DefaultHeartbeatInterval = 10 * time.Second
+	DefaultRetentionDays     = 90
+	// ShutdownTimeout bounds a stop: in-flight requests get most of it,
+	// then connections are closed.
+	ShutdownTimeout = 5 * time.Second
+	retentionEvery  = time.Hour
+)
+
+// Config configures a server.
+type Config struct {
+	DataDir string
+	Listen  string
+	// OpenStore opens the store kept in (or configured for) the data dir.
+	OpenStore func(ctx context.Context, dataDir string) (store.Store, error)
+	// HeartbeatInterval is the agents' heartbeat period; a host missing
+	// three is offline.
+	HeartbeatInterval time.Duration
+	// Retention is days to keep per event category; other categories keep
+	// RetentionDays.
+	Retention     map[string]int
+	RetentionDays int
+	// TokenFormat formats enrollment tokens (the transport's format).
+	TokenFormat TokenFormat
+	Logger      *slog.Logger
+	Now         func() time.Time
+}
+
+func (c *Config) defaults() {
+	if c.Listen == "" {
+		c.Listen = DefaultListen
+	}
+	if c.HeartbeatInterval <= 0 {
+		c.HeartbeatInterval = DefaultHeartbeatInterval
+	}
+	if c.RetentionDays <= 0 {
+		c.RetentionDays = DefaultRetentionDays
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+}
+
+// Server is an initialised server, not yet serving.
+type Server struct {
+	cfg     Config
+	dir     *DataDir
+	st      store.Store
+	metrics *Metrics
+	mux     *http.ServeMux
+	log     *slog.Logger
+
+	mu sync.Mutex
+	ln net.Listener
+}
+
+// Open initialises or reuses the data dir and opens the store.
+func Open(ctx context.Context, cfg Config) (*Server, error) {
+	cfg.defaults()
+	if cfg.OpenStore == nil {
+		return nil, errors.New("server: no store")
+	}
+	dir, err := InitDataDir(cfg.DataDir, cfg.Listen, cfg.Now())
+	if err != nil {
+		return nil, err
+	}
+	raw, err := cfg.OpenStore(ctx, cfg.DataDir)
+	if err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	m := newMetrics()
+	s := &Server{cfg: cfg, dir: dir, st: timedStore{Store: raw, m: m}, metrics: m, mux: http.NewServeMux(), log: cfg.Logger}
+	offlineAfter := 3 * cfg.HeartbeatInterval
+	m.hostsOnline = func(ctx context.Context) (int, int, error) {
+		hs, err := s.st.Hosts(ctx)
+		online := 0
+		for _, h := range hs {
+			if httpapi.HostStatus(h, cfg.Now(), offlineAfter) == httpapi.StatusOnline {
+				online++
+			}
+		}
+		return online, len(hs), err
+	}
+	httpapi.Register(s.mux, httpapi.Deps{
+		Store: s.st, AdminToken: dir.AdminToken, Metrics: m, Logger: cfg.Logger.With("component", "api"),
+		Now: cfg.Now, OfflineAfter: offlineAfter,
+		Tokens: tokenIssuer{st: s.st, ca: dir.CA, format: cfg.TokenFormat, now: cfg.Now},
+	})
+	return s, nil
+}
+
+// Store is the server's store (timed for /metrics); the transport's
+// handlers ingest through it.
+func (s *Server) Store() store.Store { return s.st }
+
+// CA is the server's certificate authority.
+func (s *Server) CA() *pki.CA { return s.dir.CA }
+
+// DataDir is the loaded data directory.
+func (s *Server) DataDir() *DataDir { return s.dir }
+
+// Handle mounts a handler (the transport's agent endpoints) before Run.
+func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
+
+// IssueToken creates an enrollment token in the server's store.
+func (s *Server) IssueToken(ctx context.Context, ttl time.Duration, uses int) (string, store.Token, error) {
+	return IssueToken(ctx, s.st, s.dir.CA, s.cfg.TokenFormat, s.cfg.Now(), ttl, uses)
+}
+
+// Listen binds the listen address and records it in DIR/server.json. Run
+// calls it when it has not been called.
+func (s *Server) Listen() (net.Addr, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ln != nil {
+		return s.ln.Addr(), nil
+	}
+	ln, err := net.Listen("tcp", s.cfg.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("listen: %w", err)
+	}
+	if err := writeServerInfo(s.dir.Path, ln.Addr()); err != nil {
+		ln.Close()
+		return nil, err
+	}
+	s.ln = ln
+	return ln.Addr(), nil
+}
+
+// URL is the base URL local clients use (valid after Listen).
+func (s *Server) URL() string {
+	info, err := ReadServerInfo(s.dir.Path)
+	if err != nil {
+		return ""
+	}
+	return info.URL
+}
+
+// tlsConfig serves the server certificate and asks for (but does not
+// require) a client certificate signed by the CA: agents present one, the
+// admin API uses the bearer token.
+func (s *Server) tlsConfig() (*tls.Config, error) {
+	cert, err := tls.LoadX509KeyPair(s.dir.CertPath, s.dir.KeyPath)
+	if err != nil {
+		return nil, fmt.Errorf("server certificate: %w", err)
+	}
+	return &tls.Config{
+		MinVersion:   tls.VersionTLS12,
+		Certificates: []tls.Certificate{cert},
+		ClientAuth:   tls.VerifyClientCertIfGiven,
+		ClientCAs:    s.dir.CA.Pool(),
+	}, nil
+}
+
+// Run serves until ctx ends, then stops within ShutdownTimeout: in-flight
+// requests are given the time to finish, then every connection is closed.
+// The background loops have stopped when Run returns. The store stays open
+// (Close closes it).
+func (s *Server) Run(ctx context.Context) error {
+	addr, err := s.Listen()
+	if err != nil {
+		return err
+	}
+	tcfg, err := s.tlsConfig()
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler: s.mux, TLSConfig: tcfg,
+		ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+	}
+	loopCtx, stopLoops := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	s.startLoops(loopCtx, &wg)
+	s.log.Info("server listening", "addr", addr.String(), "data", s.dir.Path)
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ServeTLS(s.ln, "", "") }()
+	select {
+	case err = <-errc:
+	case <-ctx.Done():
+		err = shutdown(srv, errc)
+	}
+	stopLoops()
+	wg.Wait()
+	s.mu.Lock()
+	s.ln = nil
+	s.mu.Unlock()
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	s.log.Info("server stopped")
+	return err
+}
+
+// shutdown gives requests most of ShutdownTimeout, then closes everything.
+func shutdown(srv *http.Server, errc <-chan error) error {
+	sctx, cancel := context.WithTimeout(context.Background(), ShutdownTimeout-time.Second)
+	defer cancel()
+	err := srv.Shutdown(sctx)
+	if err != nil {
+		err = srv.Close()
+	}
+	if serr := <-errc; !errors.Is(serr, http.ErrServerClosed) && err == nil {
+		err = serr
+	}
+	return err
+}
+
+func (s *Server) startLoops(ctx context.Context, wg *sync.WaitGroup) {
+	watch := &statusWatch{st: s.st, now: s.cfg.Now, offlineAfter: 3 * s.cfg.HeartbeatInterval, metrics: s.metrics, last: map[string]string{}}
+	wg.Go(func() {
+		every(ctx, min(s.cfg.HeartbeatInterval, 5*time.Second), func(ctx context.Context) {
+			if err := watch.check(ctx); err != nil && ctx.Err() == nil {
+				s.log.Warn("host status", "err", err)
+			}
+		})
+	})
+	wg.Go(func() {
+		every(ctx, retentionEvery, func(ctx context.Context) {
+			cut, fallback := retentionCutoffs(s.cfg.Now(), s.cfg.Retention, s.cfg.RetentionDays)
+			n, err := s.st.Expire(ctx, cut, fallback)
+			switch {
+			case err != nil && ctx.Err() == nil:
+				s.log.Warn("retention", "err", err)
+			case n > 0:
+				s.log.Info("retention", "deleted_events", n)
+			}
+		})
+	})
+}
+
+// Close closes the store.
+func (s *Server) Close() error { return s.st.Close() }
