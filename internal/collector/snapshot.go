@@ -213,21 +213,5 @@ func saveSnapshot(dir string, m map[string]savedItem) error {
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(dir, snapshotFile+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), filepath.Join(dir, snapshotFile))
+	return WriteStateFile(dir, snapshotFile, b)
 }

@@ -139,11 +139,7 @@ func (c *Collector) saveState(st state) error {
 	if err != nil {
 		return fmt.Errorf("encode positions: %w", err)
 	}
-	tmp := filepath.Join(c.deps.StateDir, stateFile+".tmp")
-	if err := os.WriteFile(tmp, data, 0o600); err != nil {
-		return fmt.Errorf("save positions: %w", err)
-	}
-	if err := os.Rename(tmp, filepath.Join(c.deps.StateDir, stateFile)); err != nil {
+	if err := collector.WriteStateFile(c.deps.StateDir, stateFile, data); err != nil {
 		return fmt.Errorf("save positions: %w", err)
 	}
 	return nil

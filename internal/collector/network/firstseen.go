@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/vigil-sec/vigil/internal/collector"
 )
 
 // firstSeenFile is the store's file in the collector's state directory.
@@ -106,30 +108,9 @@ func (s *firstSeen) save(dir string) error {
 	if err != nil {
 		return err
 	}
-	if err := writeAtomic(dir, firstSeenFile, b); err != nil {
+	if err := collector.WriteStateFile(dir, firstSeenFile, b); err != nil {
 		return err
 	}
 	s.dirty = false
 	return nil
-}
-
-// writeAtomic replaces dir/name with data (temporary file, fsync, rename).
-func writeAtomic(dir, name string, data []byte) error {
-	tmp, err := os.CreateTemp(dir, name+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), filepath.Join(dir, name))
 }

@@ -239,7 +239,7 @@ func (c *Collector) saveListeners(h *collector.Health) {
 	}
 	b, err := json.Marshal(c.listeners)
 	if err == nil {
-		err = writeAtomic(c.stateDir, listenersFile, b)
+		err = collector.WriteStateFile(c.stateDir, listenersFile, b)
 	}
 	if err != nil {
 		h.Set(event.CollectorStateDegraded, "cannot save listeners: "+err.Error())
