@@ -58,18 +58,27 @@ func Diff(prev, next *Baseline) []Change {
 			out = append(out, Change{Action: a, Old: &o, New: &n})
 		}
 	}
-	// Entries that disappeared, indexed by inode; hard links share one.
 	var gone []*Entry
-	byInode := map[inodeKey][]int{}
 	if matched < len(prev.entries) {
 		for p, old := range prev.entries {
 			if _, ok := next.entries[p]; !ok {
 				o := old
-				k := inodeKey{o.Dev, o.Inode, o.Type}
-				byInode[k] = append(byInode[k], len(gone))
 				gone = append(gone, &o)
 			}
 		}
+	}
+	return resolveMoves(out, created, gone)
+}
+
+// resolveMoves adds the created and deleted entries to out, pairing a
+// deleted and a created entry with the same inode and content as one move,
+// and sorts out by path.
+func resolveMoves(out []Change, created, gone []*Entry) []Change {
+	// Entries that disappeared, indexed by inode; hard links share one.
+	byInode := map[inodeKey][]int{}
+	for i, o := range gone {
+		k := inodeKey{o.Dev, o.Inode, o.Type}
+		byInode[k] = append(byInode[k], i)
 	}
 	for _, n := range created {
 		if i := takeMoved(byInode, gone, n); i >= 0 {

@@ -122,6 +122,19 @@ func TestScanChanges(t *testing.T) {
 		t.Fatal(err)
 	}
 	changes := Diff(before, after)
+	// Rescan finds the same changes during the walk.
+	_, fused, _, err := s.Rescan(context.Background(), before, []string{"/w"}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fused) != len(changes) {
+		t.Fatalf("Rescan found %d changes, Diff %d", len(fused), len(changes))
+	}
+	for i := range fused {
+		if fused[i].Action != changes[i].Action || fused[i].Path() != changes[i].Path() {
+			t.Errorf("Rescan %s %s, Diff %s %s", fused[i].Action, fused[i].Path(), changes[i].Action, changes[i].Path())
+		}
+	}
 	want := map[string]string{
 		"/w/a.txt":  Updated,
 		"/w/b.conf": Moved,

@@ -103,11 +103,11 @@ func isPseudoFS(dir string) bool {
 var direntBufs = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &b }}
 
 // readDirStat lists the directory at real path dir with getdents64 and
-// lstats each entry relative to the open directory (fstatat), which saves
-// a path lookup per entry and the os.File machinery per directory. fn is
-// called for each entry that could be stat'ed; the number of entries that
-// could not is returned.
-func readDirStat(dir string, skip func(name string) bool, fn func(name string, e *Entry)) (errs int64) {
+// stats each entry relative to the open directory (fstatat: no path lookup
+// per entry, no os.File per directory; statx measured 8% slower per call
+// here). prefix+name is the entry's host path; fn is called for each entry
+// that could be stat'ed; the number of entries that could not is returned.
+func readDirStat(dir, prefix string, skip func(p string) bool, fn func(e *Entry)) (errs int64) {
 	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
 	if err != nil {
 		return 1
@@ -133,48 +133,51 @@ func readDirStat(dir string, skip func(name string) bool, fn func(name string, e
 			if reclen < 19 || off+reclen > n {
 				return errs + 1
 			}
-			nameBytes := buf[off+19 : off+reclen]
+			name := buf[off+19 : off+reclen]
 			off += reclen
-			if i := bytes.IndexByte(nameBytes, 0); i >= 0 {
-				nameBytes = nameBytes[:i]
+			end := bytes.IndexByte(name, 0)
+			if end <= 0 || (end == 1 && name[0] == '.') || (end == 2 && name[0] == '.' && name[1] == '.') {
+				continue // no terminator, ".", ".."
 			}
-			if len(nameBytes) == 0 || string(nameBytes) == "." || string(nameBytes) == ".." {
+			p := prefix + string(name[:end])
+			if skip(p) {
 				continue
 			}
-			name := string(nameBytes)
-			if skip(name) {
-				continue
-			}
-			if err := unix.Fstatat(fd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+			if err := unix.Fstatat(fd, p[len(prefix):], &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 				if err != unix.ENOENT {
 					errs++
 				}
 				continue
 			}
-			var e Entry
+			e := Entry{Path: p}
 			fromStatT(&e, &st)
-			fn(name, &e)
+			fn(&e)
 		}
 	}
 }
 
-func fromStatT(e *Entry, st *unix.Stat_t) {
-	switch st.Mode & unix.S_IFMT {
+func typeOfMode(m uint32) Type {
+	switch m & unix.S_IFMT {
 	case unix.S_IFREG:
-		e.Type = TypeFile
+		return TypeFile
 	case unix.S_IFDIR:
-		e.Type = TypeDir
+		return TypeDir
 	case unix.S_IFLNK:
-		e.Type = TypeSymlink
+		return TypeSymlink
 	case unix.S_IFIFO:
-		e.Type = TypeFIFO
+		return TypeFIFO
 	case unix.S_IFSOCK:
-		e.Type = TypeSocket
+		return TypeSocket
 	case unix.S_IFCHR:
-		e.Type = TypeCharDevice
+		return TypeCharDevice
 	case unix.S_IFBLK:
-		e.Type = TypeBlockDevice
+		return TypeBlockDevice
 	}
+	return 0
+}
+
+func fromStatT(e *Entry, st *unix.Stat_t) {
+	e.Type = typeOfMode(st.Mode)
 	e.Mode = st.Mode & 0o7777
 	e.UID, e.GID = st.Uid, st.Gid
 	e.Size = st.Size

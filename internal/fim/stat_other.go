@@ -30,7 +30,7 @@ func readHash(name string, e *Entry, h io.Writer, buf []byte) (int64, error) {
 
 func isPseudoFS(string) bool { return false }
 
-func readDirStat(dir string, skip func(name string) bool, fn func(name string, e *Entry)) (errs int64) {
+func readDirStat(dir, prefix string, skip func(p string) bool, fn func(e *Entry)) (errs int64) {
 	f, err := os.Open(dir)
 	if err != nil {
 		return 1
@@ -41,7 +41,7 @@ func readDirStat(dir string, skip func(name string) bool, fn func(name string, e
 		errs++
 	}
 	for _, name := range names {
-		if skip(name) {
+		if skip(prefix + name) {
 			continue
 		}
 		fi, err := os.Lstat(dir + "/" + name)
@@ -51,9 +51,9 @@ func readDirStat(dir string, skip func(name string) bool, fn func(name string, e
 			}
 			continue
 		}
-		var e Entry
+		e := Entry{Path: prefix + name}
 		fillStat(&e, fi)
-		fn(name, &e)
+		fn(&e)
 	}
 	return errs
 }

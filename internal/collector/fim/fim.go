@@ -226,11 +226,10 @@ func (c *Collector) start(ctx context.Context, emit collector.Emit, h *collector
 func (c *Collector) fullScan(ctx context.Context, emit collector.Emit, h *collector.Health) error {
 	start := c.deps.Now()
 	rehash := c.cfg.FullRehashInterval > 0 && start.Sub(c.lastFull) >= c.cfg.FullRehashInterval
-	next, st, err := c.scanner.Scan(ctx, c.base, rehash)
+	next, changes, st, err := c.scanner.Rescan(ctx, c.base, c.scanner.Options().Paths, rehash)
 	if err != nil {
 		return fmt.Errorf("fim: scan: %w", err)
 	}
-	changes := fimcore.Diff(c.base, next)
 	c.base, c.unsaved = next, true
 	if rehash {
 		c.lastFull = start
@@ -246,11 +245,10 @@ func (c *Collector) fullScan(ctx context.Context, emit collector.Emit, h *collec
 // examine rescans the given paths after realtime notices.
 func (c *Collector) examine(ctx context.Context, paths []string, emit collector.Emit, h *collector.Health) error {
 	paths = prune(paths)
-	sub, st, err := c.scanner.ScanPaths(ctx, c.base, paths, false)
+	sub, changes, st, err := c.scanner.Rescan(ctx, c.base.Under(paths...), paths, false)
 	if err != nil {
 		return fmt.Errorf("fim: examine: %w", err)
 	}
-	changes := fimcore.Diff(c.base.Under(paths...), sub)
 	c.base.Replace(paths, sub)
 	if len(changes) > 0 {
 		c.unsaved = true

@@ -87,11 +87,10 @@ func (c *Collector) loop(ctx context.Context, emit collector.Emit, h *collector.
 
 // fullScanMeta rescans every path by metadata after lost notices.
 func (c *Collector) fullScanMeta(ctx context.Context, emit collector.Emit, h *collector.Health) error {
-	next, st, err := c.scanner.Scan(ctx, c.base, false)
+	next, changes, st, err := c.scanner.Rescan(ctx, c.base, c.scanner.Options().Paths, false)
 	if err != nil {
 		return err
 	}
-	changes := fimcore.Diff(c.base, next)
 	c.base, c.unsaved = next, true
 	h.Add("hash_errors", st.Errors)
 	h.Counter(healthCounters).Store(int64(next.Len()))
