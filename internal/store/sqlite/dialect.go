@@ -1,0 +1,191 @@
+package sqlite
+
+import (
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/vigil-sec/vigil/internal/event"
+	"github.com/vigil-sec/vigil/internal/query"
+)
+
+// columns maps the indexed fields to their columns. Everything else is read
+// from the event's JSON.
+var columns = map[string]string{
+	"@timestamp": "ts", "event.id": "id", "host.id": "host_id", "host.name": "host_name",
+	"event.action": "action", "event.outcome": "outcome", "event.kind": "kind", "event.dataset": "dataset",
+	"user.name": "user_name", "process.name": "process_name", "process.executable": "process_executable",
+	"process.command_line": "command_line", "message": "message",
+	"source.ip": "source_ip", "destination.ip": "destination_ip", "file.path": "file_path",
+}
+
+// ftsColumns are the columns covered by the trigram index.
+var ftsColumns = map[string]bool{"command_line": true, "message": true}
+
+// ftsMarker brackets the index of a substring condition in compiled SQL; it
+// is replaced per partition (see render). It cannot occur otherwise: the
+// compiled SQL holds only this package's text and placeholders.
+const ftsMarker = "\x00fts:"
+
+// dialect compiles queries for one day table. It records the LIKE
+// conditions on text columns so that render can add the trigram index.
+type dialect struct {
+	likes []int // the argument number of each LIKE pattern on a text column
+}
+
+func (*dialect) Param(n int) string { return "?" + strconv.Itoa(n) }
+
+// jsonPath is the SQLite JSON path of a field. Field names were checked
+// against the schema (letters, digits, _ . @ -), and labels and auditd.data
+// keys become one quoted step each.
+func jsonPath(field string) string {
+	parts := strings.Split(field, ".")
+	for _, p := range []string{event.AuditDataPrefix, event.LabelsPrefix} {
+		if strings.HasPrefix(field, p) && len(field) > len(p) {
+			parts = append(strings.Split(strings.TrimSuffix(p, "."), "."), strings.TrimPrefix(field, p))
+		}
+	}
+	var b strings.Builder
+	b.WriteString("$")
+	for _, p := range parts {
+		b.WriteString(`."` + strings.NewReplacer(`"`, ``, `'`, ``).Replace(p) + `"`)
+	}
+	return b.String()
+}
+
+func (*dialect) Scalar(field string, kind event.FieldKind) string {
+	if c, ok := columns[field]; ok {
+		return c
+	}
+	x := "json_extract(doc, '" + jsonPath(field) + "')"
+	if kind == event.FieldTime {
+		return "CAST(unixepoch(" + x + ", 'subsec') * 1000000000 AS INTEGER)"
+	}
+	return x
+}
+
+func (*dialect) AnyElement(field string, cond func(string) string) string {
+	if field == "event.category" {
+		return "((category IS NOT NULL AND " + cond("category") + ") OR (categories IS NOT NULL AND EXISTS (SELECT 1 FROM json_each(categories) WHERE " + cond("value") + ")))"
+	}
+	return "EXISTS (SELECT 1 FROM json_each(doc, '" + jsonPath(field) + "') WHERE " + cond("value") + ")"
+}
+
+func (*dialect) TimeArg(t time.Time) any { return t.UnixNano() }
+
+func (d *dialect) Like(expr, p string, fold bool) string {
+	like := expr + " LIKE " + p + ` ESCAPE '\'`
+	if fold {
+		like = "lower(" + expr + ") LIKE lower(" + p + `) ESCAPE '\'`
+	}
+	if !fold || !ftsColumns[expr] {
+		return like
+	}
+	n, err := strconv.Atoi(strings.TrimPrefix(p, "?"))
+	if err != nil {
+		return like
+	}
+	d.likes = append(d.likes, n)
+	return "(" + ftsMarker + strconv.Itoa(len(d.likes)-1) + "\x00 AND " + like + ")"
+}
+
+// compiled is a query compiled once and rendered per partition.
+type compiled struct {
+	where   string
+	args    []any
+	matches []string // FTS5 query per substring condition; "" when unusable
+}
+
+func compile(n query.Node) (compiled, error) {
+	d := &dialect{}
+	c, err := query.Compile(n, d)
+	if err != nil {
+		return compiled{}, err
+	}
+	out := compiled{where: c.Where, args: c.Args}
+	for _, argN := range d.likes {
+		pat, _ := c.Args[argN-1].(string)
+		out.matches = append(out.matches, ftsQuery(pat))
+	}
+	return out, nil
+}
+
+// render returns the WHERE clause for one partition and its arguments:
+// each substring condition is narrowed by the trigram index for the rows it
+// has indexed (rowid <= ftsRowid); later rows are checked by LIKE alone.
+func (c compiled) render(p partition) (string, []any) {
+	args := c.args
+	if len(c.matches) == 0 {
+		return c.where, args
+	}
+	args = append([]any(nil), c.args...)
+	var b strings.Builder
+	rest := c.where
+	for {
+		i := strings.Index(rest, ftsMarker)
+		if i < 0 {
+			b.WriteString(rest)
+			break
+		}
+		b.WriteString(rest[:i])
+		rest = rest[i+len(ftsMarker):]
+		j := strings.IndexByte(rest, 0)
+		k, _ := strconv.Atoi(rest[:j])
+		rest = rest[j+1:]
+		if k >= len(c.matches) || c.matches[k] == "" {
+			b.WriteString("1=1")
+			continue
+		}
+		args = append(args, c.matches[k])
+		b.WriteString("(rowid > " + strconv.FormatInt(p.ftsRowid, 10) + " OR rowid IN (SELECT rowid FROM " +
+			ftsTable(p.day) + " WHERE " + ftsTable(p.day) + " MATCH ?" + strconv.Itoa(len(args)) + "))")
+	}
+	return b.String(), args
+}
+
+// ftsQuery turns a LIKE pattern (backslash escapes) into an FTS5 query that
+// every matching text satisfies: the AND of the trigrams of its literal runs
+// (the index keeps no positions, so this is a superset that the LIKE beside
+// it narrows). It returns "" when the pattern has no run of three
+// characters (the trigram index cannot help).
+func ftsQuery(pattern string) string {
+	var grams []string
+	seen := map[string]bool{}
+	var cur []rune
+	flush := func() {
+		for i := 0; i+3 <= len(cur); i++ {
+			g := strings.ToLower(string(cur[i : i+3]))
+			if !seen[g] {
+				seen[g] = true
+				grams = append(grams, `"`+strings.ReplaceAll(g, `"`, `""`)+`"`)
+			}
+		}
+		cur = cur[:0]
+	}
+	for i := 0; i < len(pattern); {
+		r, size := utf8.DecodeRuneInString(pattern[i:])
+		switch {
+		case r == '\\' && i+size < len(pattern):
+			i += size
+			r, size = utf8.DecodeRuneInString(pattern[i:])
+			cur = append(cur, r)
+		case r == '%' || r == '_':
+			flush()
+		default:
+			cur = append(cur, r)
+		}
+		i += size
+	}
+	flush()
+	// A few trigrams select as well as all of them; each costs a lookup.
+	if len(grams) > 12 {
+		step := float64(len(grams)) / 12
+		picked := make([]string, 12)
+		for i := range picked {
+			picked[i] = grams[int(float64(i)*step)]
+		}
+		grams = picked
+	}
+	return strings.Join(grams, " AND ")
+}

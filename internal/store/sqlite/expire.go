@@ -1,0 +1,136 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Expire deletes events older than the cutoff of their category (the first
+// of event.category; fallback for the others and for events without one; a
+// zero time keeps everything). Days entirely older than every cutoff are
+// dropped as whole tables; the rest is deleted row by row.
+func (s *Store) Expire(ctx context.Context, cutoff map[string]time.Time, fallback time.Time) (int64, error) {
+	// Days ending before the oldest cutoff are dropped whole; a zero cutoff
+	// keeps its events forever, so nothing is dropped whole.
+	whole := fallback
+	cats := make([]string, 0, len(cutoff))
+	for c, t := range cutoff {
+		cats = append(cats, c)
+		if t.IsZero() || whole.IsZero() {
+			whole = time.Time{}
+			continue
+		}
+		if t.Before(whole) {
+			whole = t
+		}
+	}
+	sort.Strings(cats)
+	ps, err := partitions(ctx, s.r, time.Time{}, time.Time{})
+	if err != nil {
+		return 0, fmt.Errorf("expire: %w", err)
+	}
+	var total int64
+	for _, p := range ps {
+		var n int64
+		var err error
+		if !whole.IsZero() && !dayStart(p.day).AddDate(0, 0, 1).After(whole) {
+			n, err = s.dropDay(ctx, p.day)
+		} else {
+			n, err = s.expireRows(ctx, p.day, cats, cutoff, fallback)
+		}
+		if err != nil {
+			return total, fmt.Errorf("expire: partition %d: %w", p.day, err)
+		}
+		total += n
+	}
+	return total, nil
+}
+
+func (s *Store) dropDay(ctx context.Context, day int) (int64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback()
+	var n int64
+	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM "+eventsTable(day)).Scan(&n); err != nil {
+		return 0, err
+	}
+	for _, q := range []string{"DROP TABLE " + ftsTable(day), "DROP TABLE " + eventsTable(day)} {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return 0, err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, "DELETE FROM partitions WHERE day = ?", day); err != nil {
+		return 0, err
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, err
+	}
+	delete(s.days, day)
+	return n, nil
+}
+
+// expireRows deletes the expired rows of one day, removing them from the
+// trigram index first (an external-content index needs the old values).
+func (s *Store) expireRows(ctx context.Context, day int, cats []string, cutoff map[string]time.Time, fallback time.Time) (int64, error) {
+	var conds []string
+	var args []any
+	for _, c := range cats {
+		if t := cutoff[c]; !t.IsZero() && t.After(dayStart(day)) {
+			args = append(args, c, t.UnixNano())
+			conds = append(conds, "(category = ?"+strconv.Itoa(len(args)-1)+" AND ts < ?"+strconv.Itoa(len(args))+")")
+		}
+	}
+	if !fallback.IsZero() && fallback.After(dayStart(day)) {
+		in := make([]string, len(cats))
+		for i, c := range cats {
+			args = append(args, c)
+			in[i] = "?" + strconv.Itoa(len(args))
+		}
+		args = append(args, fallback.UnixNano())
+		cond := "ts < ?" + strconv.Itoa(len(args))
+		if len(in) > 0 {
+			cond = "((category IS NULL OR category NOT IN (" + strings.Join(in, ", ") + ")) AND " + cond + ")"
+		}
+		conds = append(conds, cond)
+	}
+	if len(conds) == 0 {
+		return 0, nil
+	}
+	where := strings.Join(conds, " OR ")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback()
+	t, f := eventsTable(day), ftsTable(day)
+	_, err = tx.ExecContext(ctx, "INSERT INTO "+f+" ("+f+", rowid, command_line, message) SELECT 'delete', rowid, command_line, message FROM "+t+
+		" WHERE rowid <= (SELECT fts_rowid FROM partitions WHERE day = "+strconv.Itoa(day)+") AND (command_line IS NOT NULL OR message IS NOT NULL) AND ("+where+")", args...)
+	if err != nil {
+		return 0, err
+	}
+	res, err := tx.ExecContext(ctx, "DELETE FROM "+t+" WHERE "+where, args...)
+	if err != nil {
+		return 0, err
+	}
+	n, _ := res.RowsAffected()
+	// Deleting the newest rows lets SQLite reuse their rowids: keep the
+	// watermark at or below the largest remaining one.
+	_, err = tx.ExecContext(ctx, "UPDATE partitions SET fts_rowid = min(fts_rowid, coalesce((SELECT max(rowid) FROM "+t+"), 0)) WHERE day = ?", day)
+	if err != nil {
+		return 0, err
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, err
+	}
+	return n, nil
+}

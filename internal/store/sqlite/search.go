@@ -1,0 +1,360 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/vigil-sec/vigil/internal/event"
+	"github.com/vigil-sec/vigil/internal/query"
+	"github.com/vigil-sec/vigil/internal/store"
+)
+
+// Limits of searches and aggregations.
+const (
+	DefaultLimit = 100
+	MaxLimit     = 10000
+	MaxBuckets   = 10000
+	MaxTop       = 1000
+)
+
+func compileQuery(n query.Node) (compiled, error) {
+	if n == nil {
+		n = query.All{}
+	}
+	c, err := compile(n)
+	if err != nil {
+		return compiled{}, fmt.Errorf("%w: %w", store.ErrBadRequest, err)
+	}
+	return c, nil
+}
+
+// bounds returns the time condition on ts as SQL and arguments numbered
+// after n existing ones.
+func bounds(from, to time.Time, n int) (string, []any) {
+	var conds []string
+	var args []any
+	if !from.IsZero() {
+		args = append(args, from.UnixNano())
+		conds = append(conds, "ts >= ?"+strconv.Itoa(n+len(args)))
+	}
+	if !to.IsZero() {
+		args = append(args, to.UnixNano())
+		conds = append(conds, "ts < ?"+strconv.Itoa(n+len(args)))
+	}
+	if len(conds) == 0 {
+		return "1=1", nil
+	}
+	return strings.Join(conds, " AND "), args
+}
+
+type cursor struct {
+	ts    int64
+	rowid int64
+}
+
+func (c cursor) String() string {
+	return base64.RawURLEncoding.EncodeToString([]byte("1." + strconv.FormatInt(c.ts, 10) + "." + strconv.FormatInt(c.rowid, 10)))
+}
+
+func parseCursor(s string) (cursor, error) {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	parts := strings.Split(string(b), ".")
+	if err != nil || len(parts) != 3 || parts[0] != "1" {
+		return cursor{}, fmt.Errorf("search: malformed cursor: %w", store.ErrBadRequest)
+	}
+	ts, err1 := strconv.ParseInt(parts[1], 10, 64)
+	rowid, err2 := strconv.ParseInt(parts[2], 10, 64)
+	if err1 != nil || err2 != nil {
+		return cursor{}, fmt.Errorf("search: malformed cursor: %w", store.ErrBadRequest)
+	}
+	return cursor{ts, rowid}, nil
+}
+
+// readTx runs fn in one read transaction, so that every partition is read
+// from the same snapshot.
+func (s *Store) readTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.r.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin read: %w", err)
+	}
+	defer tx.Rollback()
+	return fn(tx)
+}
+
+// Search returns matching events newest first (by time, then by insertion
+// order), one page at a time.
+func (s *Store) Search(ctx context.Context, q store.Search) (store.SearchResult, error) {
+	c, err := compileQuery(q.Query)
+	if err != nil {
+		return store.SearchResult{}, err
+	}
+	limit := q.Limit
+	if limit <= 0 {
+		limit = DefaultLimit
+	}
+	limit = min(limit, MaxLimit)
+	var after *cursor
+	if q.Cursor != "" {
+		cur, err := parseCursor(q.Cursor)
+		if err != nil {
+			return store.SearchResult{}, err
+		}
+		after = &cur
+	}
+	var res store.SearchResult
+	var last cursor
+	err = s.readTx(ctx, func(tx *sql.Tx) error {
+		to := q.To
+		if after != nil && (to.IsZero() || time.Unix(0, after.ts+1).Before(to)) {
+			to = time.Unix(0, after.ts+1)
+		}
+		ps, err := partitions(ctx, tx, q.From, to)
+		if err != nil {
+			return err
+		}
+		for _, p := range ps {
+			n, err := s.searchPartition(ctx, tx, c, p, q.From, q.To, after, limit-len(res.Events), &res, &last)
+			if err != nil {
+				return err
+			}
+			_ = n
+			if len(res.Events) >= limit {
+				break
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return store.SearchResult{}, fmt.Errorf("search: %w", err)
+	}
+	if len(res.Events) == limit {
+		res.Cursor = last.String()
+	}
+	return res, nil
+}
+
+func (s *Store) searchPartition(ctx context.Context, tx *sql.Tx, c compiled, p partition, from, to time.Time,
+	after *cursor, limit int, res *store.SearchResult, last *cursor) (int, error) {
+	where, args := c.render(p)
+	tcond, targs := bounds(from, to, len(args))
+	args = append(args, targs...)
+	q := "SELECT rowid, ts, doc FROM " + eventsTable(p.day) + " WHERE " + tcond
+	if after != nil {
+		args = append(args, after.ts, after.rowid)
+		n := len(args)
+		q += " AND (ts < ?" + strconv.Itoa(n-1) + " OR (ts = ?" + strconv.Itoa(n-1) + " AND rowid < ?" + strconv.Itoa(n) + "))"
+	}
+	args = append(args, limit)
+	q += " AND (" + where + ") ORDER BY ts DESC, rowid DESC LIMIT ?" + strconv.Itoa(len(args))
+	rows, err := tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return 0, fmt.Errorf("partition %d: %w", p.day, err)
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		var doc []byte
+		if err := rows.Scan(&last.rowid, &last.ts, &doc); err != nil {
+			return n, fmt.Errorf("partition %d: %w", p.day, err)
+		}
+		var e event.Event
+		if err := json.Unmarshal(doc, &e); err != nil {
+			return n, fmt.Errorf("partition %d: decode event: %w", p.day, err)
+		}
+		res.Events = append(res.Events, e)
+		n++
+	}
+	return n, rows.Err()
+}
+
+// Count returns the number of matching events in [from, to).
+func (s *Store) Count(ctx context.Context, q query.Node, from, to time.Time) (int64, error) {
+	c, err := compileQuery(q)
+	if err != nil {
+		return 0, err
+	}
+	var total int64
+	err = s.readTx(ctx, func(tx *sql.Tx) error {
+		ps, err := partitions(ctx, tx, from, to)
+		if err != nil {
+			return err
+		}
+		for _, p := range ps {
+			where, args := c.render(p)
+			tcond, targs := bounds(from, to, len(args))
+			var n int64
+			err := tx.QueryRowContext(ctx, "SELECT count(*) FROM "+eventsTable(p.day)+" WHERE "+tcond+" AND ("+where+")", append(args, targs...)...).Scan(&n)
+			if err != nil {
+				return fmt.Errorf("partition %d: %w", p.day, err)
+			}
+			total += n
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("count: %w", err)
+	}
+	return total, nil
+}
+
+// Histogram counts matching events per interval, from from (inclusive) to
+// to (exclusive); every interval has a bucket, empty ones with count 0.
+func (s *Store) Histogram(ctx context.Context, q query.Node, from, to time.Time, interval time.Duration) ([]store.Bucket, error) {
+	if from.IsZero() || to.IsZero() || !from.Before(to) || interval <= 0 {
+		return nil, fmt.Errorf("histogram: needs from < to and a positive interval: %w", store.ErrBadRequest)
+	}
+	nb := (to.Sub(from) + interval - 1) / interval
+	if nb > MaxBuckets {
+		return nil, fmt.Errorf("histogram: %d buckets, at most %d: %w", nb, MaxBuckets, store.ErrBadRequest)
+	}
+	c, err := compileQuery(q)
+	if err != nil {
+		return nil, err
+	}
+	counts := make([]int64, nb)
+	err = s.readTx(ctx, func(tx *sql.Tx) error {
+		ps, err := partitions(ctx, tx, from, to)
+		if err != nil {
+			return err
+		}
+		for _, p := range ps {
+			where, args := c.render(p)
+			tcond, targs := bounds(from, to, len(args))
+			args = append(args, targs...)
+			args = append(args, from.UnixNano(), int64(interval))
+			n := len(args)
+			q := "SELECT (ts - ?" + strconv.Itoa(n-1) + ") / ?" + strconv.Itoa(n) + " AS b, count(*) FROM " + eventsTable(p.day) +
+				" WHERE " + tcond + " AND (" + where + ") GROUP BY b"
+			if err := scanBuckets(ctx, tx, q, args, counts); err != nil {
+				return fmt.Errorf("partition %d: %w", p.day, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("histogram: %w", err)
+	}
+	out := make([]store.Bucket, nb)
+	for i := range out {
+		out[i] = store.Bucket{Time: from.Add(time.Duration(i) * interval).UTC(), Count: counts[i]}
+	}
+	return out, nil
+}
+
+func scanBuckets(ctx context.Context, tx *sql.Tx, q string, args []any, counts []int64) error {
+	rows, err := tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var b, n int64
+		if err := rows.Scan(&b, &n); err != nil {
+			return err
+		}
+		if b >= 0 && b < int64(len(counts)) {
+			counts[b] += n
+		}
+	}
+	return rows.Err()
+}
+
+// Top returns the n most frequent values of field among matching events,
+// most frequent first, ties by value.
+func (s *Store) Top(ctx context.Context, q query.Node, field string, from, to time.Time, n int) ([]store.Bucket, error) {
+	kind, ok := event.KindOf(field)
+	if !ok {
+		return nil, fmt.Errorf("top: unknown field %q: %w", field, store.ErrBadRequest)
+	}
+	if n <= 0 || n > MaxTop {
+		return nil, fmt.Errorf("top: n must be 1 to %d: %w", MaxTop, store.ErrBadRequest)
+	}
+	c, err := compileQuery(q)
+	if err != nil {
+		return nil, err
+	}
+	var d dialect
+	sel, join := d.Scalar(field, kind), ""
+	switch {
+	case field == "event.category":
+		sel, join = "j.value", ", json_each(CASE WHEN t.categories IS NULL THEN json_array(t.category) ELSE t.categories END) j"
+	case kind == event.FieldStrings:
+		sel, join = "j.value", ", json_each(t.doc, '"+jsonPath(field)+"') j"
+	}
+	counts := map[string]int64{}
+	err = s.readTx(ctx, func(tx *sql.Tx) error {
+		ps, err := partitions(ctx, tx, from, to)
+		if err != nil {
+			return err
+		}
+		for _, p := range ps {
+			where, args := c.render(p)
+			tcond, targs := bounds(from, to, len(args))
+			q := "SELECT " + sel + " AS k, count(*) FROM " + eventsTable(p.day) + " WHERE " + tcond + " AND (" + where + ") AND k IS NOT NULL GROUP BY k"
+			if join != "" {
+				// json_each has columns (id, value...) that would shadow the
+				// table's: filter in a subquery.
+				q = "SELECT " + sel + " AS k, count(*) FROM " + eventsTable(p.day) + " t" + join +
+					" WHERE k IS NOT NULL AND t.rowid IN (SELECT rowid FROM " + eventsTable(p.day) + " WHERE " + tcond + " AND (" + where + ")) GROUP BY k"
+			}
+			if err := scanTop(ctx, tx, q, append(args, targs...), counts); err != nil {
+				return fmt.Errorf("partition %d: %w", p.day, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("top: %w", err)
+	}
+	return topN(counts, n), nil
+}
+
+func scanTop(ctx context.Context, tx *sql.Tx, q string, args []any, counts map[string]int64) error {
+	rows, err := tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k any
+		var n int64
+		if err := rows.Scan(&k, &n); err != nil {
+			return err
+		}
+		counts[keyString(k)] += n
+	}
+	return rows.Err()
+}
+
+func keyString(v any) string {
+	switch v := v.(type) {
+	case []byte:
+		return string(v)
+	case string:
+		return v
+	case int64:
+		return strconv.FormatInt(v, 10)
+	}
+	return fmt.Sprint(v)
+}
+
+func topN(counts map[string]int64, n int) []store.Bucket {
+	out := make([]store.Bucket, 0, len(counts))
+	for k, c := range counts {
+		out = append(out, store.Bucket{Key: k, Count: c})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Count != out[j].Count {
+			return out[i].Count > out[j].Count
+		}
+		return out[i].Key < out[j].Key
+	})
+	return out[:min(n, len(out))]
+}
