@@ -3,11 +3,14 @@
 // from the Linux audit subsystem, read with vigil's own netlink client
 // (internal/audit/netlink), reassembled and mapped by internal/audit.
 //
-// Modes (config mode: auto|owner|observer). auto is observer when a live
+// Modes (config mode: auto|owner|observer|proc). auto is observer when a live
 // process (auditd) is registered as the audit daemon, owner otherwise. In owner
 // mode the agent registers itself, enables audit and sets backlog_limit and
 // backlog_wait_time; the previous settings are restored at stop. In observer
-// mode it joins the read-only multicast group and changes no setting. In both
+// mode it joins the read-only multicast group and changes no setting. proc
+// leaves audit alone and reports execs from the proc connector only (as the
+// fallback below does), for hosts where another tool must keep audit to
+// itself, and for testing the fallback. In owner and observer
 // modes it installs its own rules (install_rules), every one tagged with a key
 // "vigil-<purpose>", and at stop deletes exactly those plus any other rule
 // keyed "vigil" or "vigil-*" (left by an agent killed with -9); auditd's rules
@@ -48,7 +51,7 @@ import (
 
 // Config is the collector's configuration section (collectors.audit).
 type Config struct {
-	Mode                string        `yaml:"mode" doc:"auto|owner|observer: owner registers the agent as the audit daemon, observer reads the multicast group while auditd owns audit; auto picks observer when auditd runs"`
+	Mode                string        `yaml:"mode" doc:"auto|owner|observer|proc: owner registers the agent as the audit daemon, observer reads the multicast group while auditd owns audit; auto picks observer when auditd runs; proc does not use audit and reports execs from the proc connector"`
 	InstallRules        bool          `yaml:"install_rules" doc:"install the rules below (tagged with keys vigil-*), in observer mode too; they are removed at stop"`
 	Rules               []string      `yaml:"rules" doc:"audit rules in auditctl syntax; pid!=self stands for the agent's pid; empty means the built-in defaults"`
 	ExtraRules          []string      `yaml:"extra_rules" doc:"rules added to the defaults (or to rules)"`
@@ -83,9 +86,9 @@ func DefaultConfig() *Config {
 
 func (c *Config) check() error {
 	switch c.Mode {
-	case "auto", "owner", "observer":
+	case "auto", "owner", "observer", "proc":
 	default:
-		return fmt.Errorf("audit: mode %q: want auto, owner or observer", c.Mode)
+		return fmt.Errorf("audit: mode %q: want auto, owner, observer or proc", c.Mode)
 	}
 	switch c.Fallback {
 	case "proc", "none":

@@ -16,8 +16,9 @@ import (
 	"github.com/vigil-sec/vigil/internal/event"
 )
 
-// runProc reports execs from the proc connector until ctx ends.
-func (c *Collector) runProc(ctx context.Context, emit collector.Emit, h *collector.Health, reason string) error {
+// runProc reports execs from the proc connector until ctx ends; once it
+// listens, the health is state with reason.
+func (c *Collector) runProc(ctx context.Context, emit collector.Emit, h *collector.Health, state, reason string) error {
 	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, unix.NETLINK_CONNECTOR)
 	if err != nil {
 		h.Set(event.CollectorStateFailed, reason+"; proc connector: "+err.Error())
@@ -53,7 +54,7 @@ func (c *Collector) runProc(ctx context.Context, emit collector.Emit, h *collect
 		return fmt.Errorf("%w: proc connector listen: %w", collector.ErrUnavailable, err)
 	}
 	defer send(true)
-	h.Set(event.CollectorStateDegraded, reason)
+	h.Set(state, reason)
 	execs := make(chan procExec, c.cfg.Queue)
 	var nobufs, dropped atomic.Int64
 	done := make(chan struct{})

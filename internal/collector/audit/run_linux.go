@@ -30,6 +30,9 @@ func available(deps collector.Deps) (bool, string) {
 // be used and fallback is proc.
 func (c *Collector) Run(ctx context.Context, emit collector.Emit, h *collector.Health) error {
 	log := c.logger()
+	if c.cfg.Mode == "proc" {
+		return c.runProc(ctx, emit, h, event.CollectorStateRunning, "mode proc: execs from the proc connector")
+	}
 	conn, mode, why := c.openAudit(ctx)
 	if conn == nil {
 		h.Set(event.CollectorStateDegraded, "audit unavailable: "+why)
@@ -39,7 +42,7 @@ func (c *Collector) Run(ctx context.Context, emit collector.Emit, h *collector.H
 			return fmt.Errorf("%w: audit: %s", collector.ErrUnavailable, why)
 		}
 		log.Warn("audit unavailable, falling back to the proc connector", "reason", why)
-		return c.runProc(ctx, emit, h, "audit unavailable ("+why+"): execs from the proc connector")
+		return c.runProc(ctx, emit, h, event.CollectorStateDegraded, "audit unavailable ("+why+"): execs from the proc connector")
 	}
 	defer conn.Close()
 	return c.runAudit(ctx, conn, mode, emit, h)
