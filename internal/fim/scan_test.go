@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -267,5 +268,25 @@ func TestDiffHardLinks(t *testing.T) {
 	}
 	if actions[Moved] != 1 || actions[Deleted] != 1 {
 		t.Errorf("actions %v, want one moved and one deleted", actions)
+	}
+}
+
+func TestEventNotes(t *testing.T) {
+	big := Entry{Path: "/var/big.img", Type: TypeFile, Mode: 0o600, Size: 5 << 30, Flags: FlagTooLarge, Inode: 3}
+	ev := Change{Action: Created, New: &big}.Event(time.Unix(100, 0), Names{Users: map[uint32]string{0: "root"}}, 1<<30)
+	if err := ev.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if ev.File.Hash != nil || !strings.Contains(ev.Message, "not hashed: larger than max_file_size") {
+		t.Errorf("too large: hash %v, message %q", ev.File.Hash, ev.Message)
+	}
+	if ev.File.Owner != "root" || ev.File.Mode != "0600" || *ev.File.Size != 5<<30 || ev.File.Extension != "img" {
+		t.Errorf("file %+v", ev.File)
+	}
+	old := big
+	old.Path = "/var/old.img"
+	ev = Change{Action: Moved, Old: &old, New: &big}.Event(time.Unix(100, 0), Names{}, 1<<30)
+	if ev.Event.Type[0] != "change" || ev.Vigil.File.Previous.Path != "/var/old.img" {
+		t.Errorf("moved: %+v", ev.Event)
 	}
 }

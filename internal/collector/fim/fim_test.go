@@ -205,3 +205,40 @@ func TestRestartReportsOfflineChanges(t *testing.T) {
 		t.Errorf("offline update: %s <- %s", ev.File.Hash.SHA256, ev.Vigil.File.Previous.Hash.SHA256)
 	}
 }
+
+func TestBurstDebounced(t *testing.T) {
+	dir, state := t.TempDir(), t.TempDir()
+	a := startAgent(t, dir, state, "inotify")
+	a.expectBaseline()
+	f := filepath.Join(dir, "log")
+	if err := os.WriteFile(f, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	a.expect(event.ActionCreated, f)
+	w, err := os.OpenFile(f, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 200 { // a burst of writes well inside one debounce window
+		if _, err := w.WriteString(strings.Repeat("x", i%7+1)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.Close()
+	ev := a.expect(event.ActionUpdated, f)
+	if ev.File.Size == nil || *ev.File.Size != 794 {
+		t.Errorf("size after the burst: %v", ev.File.Size)
+	}
+	// No further update may follow for the same burst.
+	deadline := time.After(time.Second)
+	for {
+		select {
+		case ev := <-a.events:
+			if ev.Event.Action == event.ActionUpdated {
+				t.Errorf("second update for one burst (size %d)", *ev.File.Size)
+			}
+		case <-deadline:
+			return
+		}
+	}
+}
