@@ -2,13 +2,37 @@
 # mkrpmdb.sh regenerates alma9/var/lib/rpm/rpmdb.sqlite: it builds tiny dummy
 # RPMs carrying the names, versions and source RPM names of real AlmaLinux 9
 # packages and records them in the tree's SQLite rpm database (database only,
-# no files are installed). Needs rpm and rpmbuild (Debian: apt-get install rpm).
+# no files are installed). A few packages carry a short file list (see files
+# below) so that the headers hold DIRNAMES/BASENAMES/DIRINDEXES. Needs rpm and
+# rpmbuild (Debian: apt-get install rpm).
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
 tree="$here/alma9"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+
+# files RPMNAME PATH...: the files package RPMNAME owns (set before its spec).
+mkdir -p "$work/files"
+files() {
+	name=$1
+	shift
+	printf '%s\n' "$@" >"$work/files/$name"
+}
+
+# install_files RPMNAME: the %install lines creating RPMNAME's files.
+install_files() {
+	[ -f "$work/files/$1" ] || return 0
+	while read -r p; do
+		echo "mkdir -p %{buildroot}$(dirname "$p") && echo fixture >%{buildroot}$p"
+	done <"$work/files/$1"
+}
+
+# list_files RPMNAME: RPMNAME's %files lines.
+list_files() {
+	[ -f "$work/files/$1" ] || return 0
+	cat "$work/files/$1"
+}
 
 # spec NAME VERSION RELEASE EPOCH(or -) SUMMARY [SUBPACKAGE...]
 spec() {
@@ -27,13 +51,20 @@ spec() {
 		echo "URL: https://almalinux.org/"
 		echo "%description"
 		echo "$summary (fixture package, no files)."
+		echo "%install"
+		install_files "$name"
+		for sub in "$@"; do
+			install_files "$name-$sub"
+		done
 		echo "%files"
+		list_files "$name"
 		for sub in "$@"; do
 			echo "%package $sub"
 			echo "Summary: $summary ($sub)"
 			echo "%description $sub"
 			echo "$summary, $sub subpackage (fixture package, no files)."
 			echo "%files $sub"
+			list_files "$name-$sub"
 		done
 	} >"$f"
 	rpmbuild -bb --quiet --target x86_64-redhat-linux \
@@ -42,6 +73,12 @@ spec() {
 		--define 'source_date_epoch_from_changelog 0' \
 		"$f" >/dev/null 2>&1
 }
+
+files openssh-server /usr/sbin/sshd /usr/libexec/openssh/sshd-keygen
+files sudo /etc/sudoers /usr/bin/sudo /usr/bin/sudoreplay /usr/sbin/visudo
+files bash /usr/bin/bash /usr/bin/sh
+files shadow-utils /usr/bin/chage /usr/bin/gpasswd /usr/sbin/useradd
+files cronie /usr/bin/crontab /usr/sbin/crond
 
 spec openssh 8.7p1 38.el9 - "An open source implementation of SSH protocol version 2" server clients
 spec openssl 3.0.7 27.el9 1 "Utilities from the general purpose cryptography library with TLS implementation" libs

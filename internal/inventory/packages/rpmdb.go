@@ -18,30 +18,17 @@ import (
 )
 
 func collectRPM(ctx context.Context, root hostfs.Root, skip *skipped.List) ([]Package, error) {
-	seen := map[string]bool{}
-	var (
-		pkgs  []Package
-		found bool
-	)
-	for _, name := range rpmSQLitePaths {
-		real, err := root.Resolve(name)
-		if err != nil || seen[real] {
-			continue
-		}
-		fi, err := os.Stat(real)
-		if err != nil || !fi.Mode().IsRegular() {
-			continue
-		}
-		seen[real] = true
-		found = true
-		p, s, err := ReadRPMSQLite(ctx, real, name)
+	var pkgs []Package
+	dbs := rpmSQLiteDBs(root)
+	for _, db := range dbs {
+		p, s, err := ReadRPMSQLite(ctx, db.real, db.name)
 		*skip = append(*skip, s...)
 		if err != nil {
 			return pkgs, err
 		}
 		pkgs = append(pkgs, p...)
 	}
-	if found {
+	if len(dbs) > 0 {
 		return pkgs, nil
 	}
 	if p, ok, err := collectRPMBerkeleyDB(root, rpmBerkeleyDBPath, skip); ok {
@@ -54,6 +41,28 @@ func collectRPM(ctx context.Context, root hostfs.Root, skip *skipped.List) ([]Pa
 		}
 	}
 	return nil, nil
+}
+
+// rpmSQLiteDB is an rpm SQLite database: its real path and its host path.
+type rpmSQLiteDB struct{ real, name string }
+
+// rpmSQLiteDBs finds the rpm SQLite databases under root, each once.
+func rpmSQLiteDBs(root hostfs.Root) []rpmSQLiteDB {
+	seen := map[string]bool{}
+	var dbs []rpmSQLiteDB
+	for _, name := range rpmSQLitePaths {
+		real, err := root.Resolve(name)
+		if err != nil || seen[real] {
+			continue
+		}
+		fi, err := os.Stat(real)
+		if err != nil || !fi.Mode().IsRegular() {
+			continue
+		}
+		seen[real] = true
+		dbs = append(dbs, rpmSQLiteDB{real: real, name: name})
+	}
+	return dbs
 }
 
 // collectRPMBerkeleyDB reads rpm's BerkeleyDB Packages file; ok is false when
@@ -88,26 +97,44 @@ func collectRPMBerkeleyDB(root hostfs.Root, name string, skip *skipped.List) (pk
 // opened as immutable, so SQLite neither locks it nor creates -wal/-shm files.
 // Headers that do not decode are skipped and recorded.
 func ReadRPMSQLite(ctx context.Context, path, file string) ([]Package, skipped.List, error) {
+	var pkgs []Package
+	skip, err := eachRPMSQLiteHeader(ctx, path, file, func(hnum int64, blob []byte, skip *skipped.List) bool {
+		p, err := pkgdb.ParseRPMHeader(blob)
+		if err != nil {
+			skip.Add(file, 0, "header %d: %v", hnum, err)
+			return true
+		}
+		if len(pkgs) >= pkgdb.MaxPackages {
+			skip.Add(file, 0, "more than %d packages, rest ignored", pkgdb.MaxPackages)
+			return false
+		}
+		pkgs = append(pkgs, p)
+		return true
+	})
+	return pkgs, skip, err
+}
+
+// eachRPMSQLiteHeader calls fn with every header blob (up to
+// pkgdb.MaxRPMHeader bytes; larger ones are skipped and recorded) of the rpm
+// SQLite database at path, in hnum order, until fn returns false.
+func eachRPMSQLiteHeader(ctx context.Context, path, file string, fn func(hnum int64, blob []byte, skip *skipped.List) bool) (skipped.List, error) {
 	dsn, err := rpmDSN(path)
 	if err != nil {
-		return nil, nil, fmt.Errorf("open rpm database %s: %w", file, err)
+		return nil, fmt.Errorf("open rpm database %s: %w", file, err)
 	}
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
-		return nil, nil, fmt.Errorf("open rpm database %s: %w", file, err)
+		return nil, fmt.Errorf("open rpm database %s: %w", file, err)
 	}
 	defer db.Close()
 	db.SetMaxOpenConns(1)
 	rows, err := db.QueryContext(ctx,
 		`SELECT hnum, CASE WHEN length(blob) <= ? THEN blob END, length(blob) FROM Packages ORDER BY hnum`, pkgdb.MaxRPMHeader)
 	if err != nil {
-		return nil, nil, fmt.Errorf("query rpm database %s: %w", file, err)
+		return nil, fmt.Errorf("query rpm database %s: %w", file, err)
 	}
 	defer rows.Close()
-	var (
-		pkgs []Package
-		skip skipped.List
-	)
+	var skip skipped.List
 	for rows.Next() {
 		var (
 			hnum int64
@@ -115,27 +142,20 @@ func ReadRPMSQLite(ctx context.Context, path, file string) ([]Package, skipped.L
 			size int64
 		)
 		if err := rows.Scan(&hnum, &blob, &size); err != nil {
-			return pkgs, skip, fmt.Errorf("read rpm database %s: %w", file, err)
+			return skip, fmt.Errorf("read rpm database %s: %w", file, err)
 		}
 		if blob == nil {
 			skip.Add(file, 0, "header %d: %d bytes, larger than %d", hnum, size, pkgdb.MaxRPMHeader)
 			continue
 		}
-		p, err := pkgdb.ParseRPMHeader(blob)
-		if err != nil {
-			skip.Add(file, 0, "header %d: %v", hnum, err)
-			continue
-		}
-		if len(pkgs) >= pkgdb.MaxPackages {
-			skip.Add(file, 0, "more than %d packages, rest ignored", pkgdb.MaxPackages)
+		if !fn(hnum, blob, &skip) {
 			break
 		}
-		pkgs = append(pkgs, p)
 	}
 	if err := rows.Err(); err != nil {
-		return pkgs, skip, fmt.Errorf("read rpm database %s: %w", file, err)
+		return skip, fmt.Errorf("read rpm database %s: %w", file, err)
 	}
-	return pkgs, skip, nil
+	return skip, nil
 }
 
 // rpmDSN builds the read-only connection string for path.

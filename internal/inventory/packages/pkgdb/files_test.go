@@ -107,7 +107,7 @@ func TestApkFilesFixture(t *testing.T) {
 func rpmFilePaths(t testing.TB, blob []byte) (string, []string, error) {
 	t.Helper()
 	var got []string
-	name, err := ParseRPMFiles(blob, func(p []byte) { got = append(got, string(p)) })
+	name, err := ParseRPMFiles(blob, func(_ string, p []byte) { got = append(got, string(p)) })
 	return name, got, err
 }
 
@@ -153,6 +153,29 @@ func TestParseRPMFiles(t *testing.T) {
 			}
 			if n != "sudo" || !slices.Equal(got, tc.want) {
 				t.Errorf("got %s %q, want sudo %q", n, got, tc.want)
+			}
+		})
+	}
+}
+
+// TestRPMFilesFixture decodes the file lists rpm 4.18 wrote (mkrpmdb.sh).
+func TestRPMFilesFixture(t *testing.T) {
+	want := map[string][]string{
+		"sudo":           {"/etc/sudoers", "/usr/bin/sudo", "/usr/bin/sudoreplay", "/usr/sbin/visudo"},
+		"openssh-server": {"/usr/libexec/openssh/sshd-keygen", "/usr/sbin/sshd"},
+		"cronie":         {"/usr/bin/crontab", "/usr/sbin/crond"},
+		"zlib":           nil,
+	}
+	files := rpmHeaderFiles(t)
+	for pkg, w := range want {
+		t.Run(pkg, func(t *testing.T) {
+			name, got, err := rpmFilePaths(t, files[pkg])
+			if err != nil {
+				t.Fatal(err)
+			}
+			slices.Sort(got)
+			if name != pkg || !slices.Equal(got, w) {
+				t.Errorf("got %s %q, want %q", name, got, w)
 			}
 		})
 	}
@@ -204,9 +227,9 @@ func FuzzRPMFiles(f *testing.F) {
 	f.Add(buildRPMHeader(rpmTag{rpmTagName, "x"}, rpmTag{rpmTagOldFilenames, []string{"/a", "b"}}))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		n := 0
-		name, err := ParseRPMFiles(b, func(p []byte) {
+		name, err := ParseRPMFiles(b, func(pkg string, p []byte) {
 			n++
-			if !validPath(p) {
+			if pkg == "" || !validPath(p) {
 				t.Fatalf("emitted invalid path %q", p)
 			}
 		})

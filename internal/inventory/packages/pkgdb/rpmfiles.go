@@ -25,12 +25,12 @@ func isRPMFileTag(tag uint32) bool {
 // ParseRPMFiles decodes the file list of one package header (the same blobs as
 // ParseRPMHeader takes): the paths DIRNAMES[DIRINDEXES[i]] + BASENAMES[i], or
 // OLDFILENAMES in headers written before rpm 4. It returns the package name and
-// calls emit for every path that is absolute and at most MaxPath bytes long;
+// calls emit with it and every path that is absolute and at most MaxPath bytes long;
 // the path is valid only during the call. A package without files has no file
 // tags and is not an error. Counts that disagree, directory indexes out of
 // range and strings that run past the data yield an error wrapping the
 // "malformed rpm header" error, and emit is then not called at all.
-func ParseRPMFiles(blob []byte, emit func(path []byte)) (name string, err error) {
+func ParseRPMFiles(blob []byte, emit func(pkg string, path []byte)) (name string, err error) {
 	h, err := parseRPMIndex(blob, isRPMFileTag)
 	if err != nil {
 		return "", err
@@ -49,7 +49,7 @@ func ParseRPMFiles(blob []byte, emit func(path []byte)) (name string, err error)
 		}
 		for _, p := range old {
 			if validPath(p) {
-				emit(p)
+				emit(name, p)
 			}
 		}
 		return name, nil
@@ -78,7 +78,7 @@ func ParseRPMFiles(blob []byte, emit func(path []byte)) (name string, err error)
 	for i, b := range bases {
 		buf = append(append(buf[:0], dirs[binary.BigEndian.Uint32(idx[4*i:])]...), b...)
 		if validPath(buf) {
-			emit(buf)
+			emit(name, buf)
 		}
 	}
 	return name, nil
