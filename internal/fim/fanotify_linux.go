@@ -32,7 +32,17 @@ type fanotifyWatcher struct {
 	s      *Scanner
 	f      *os.File
 	mounts map[[8]byte]int // fsid -> descriptor on that file system
+	// dirs caches directory handle -> host path (dirOutside when outside
+	// the root), so that busy directories elsewhere on the file system cost
+	// a map lookup, not open_by_handle_at and readlink. It is cleared when a
+	// directory is renamed or deleted, and when it grows past dirCacheMax.
+	dirs map[string]string
 }
+
+const (
+	dirCacheMax = 4096
+	dirOutside  = "\x00"
+)
 
 func newFanotify(root hostfs.Root, s *Scanner) (Watcher, error) {
 	fd, err := unix.FanotifyInit(unix.FAN_CLASS_NOTIF|unix.FAN_CLOEXEC|unix.FAN_NONBLOCK|unix.FAN_REPORT_DFID_NAME,
@@ -40,7 +50,7 @@ func newFanotify(root hostfs.Root, s *Scanner) (Watcher, error) {
 	if err != nil {
 		return nil, fmt.Errorf("fanotify init: %w", err)
 	}
-	w := &fanotifyWatcher{root: root, s: s, mounts: map[[8]byte]int{}}
+	w := &fanotifyWatcher{root: root, s: s, mounts: map[[8]byte]int{}, dirs: map[string]string{}}
 	ok := false
 	defer func() {
 		if !ok {
@@ -120,7 +130,11 @@ func (w *fanotifyWatcher) Run(ctx context.Context, notify func(Notice)) error {
 				notify(Notice{Overflow: true})
 				return
 			}
-			if p, ok := w.resolve(r); ok && w.s.Watched(p) {
+			p, ok := w.resolve(r)
+			if r.Mask&unix.FAN_ONDIR != 0 && r.Mask&(unix.FAN_MOVED_FROM|unix.FAN_MOVED_TO|unix.FAN_DELETE|unix.FAN_DELETE_SELF|unix.FAN_MOVE_SELF) != 0 {
+				clear(w.dirs) // cached paths below the directory are stale
+			}
+			if ok && w.s.Watched(p) {
 				notify(Notice{Path: p})
 			}
 		})
@@ -132,9 +146,34 @@ func (w *fanotifyWatcher) resolve(r fanRecord) (string, bool) {
 	if !r.HasFID {
 		return "", false
 	}
+	key := string(r.FSID[:]) + strconv.Itoa(int(r.HandleType)) + ":" + string(r.Handle)
+	p, ok := w.dirs[key]
+	if !ok {
+		var resolved bool
+		p, resolved = w.resolveDir(r)
+		if !resolved {
+			return "", false
+		}
+		if len(w.dirs) >= dirCacheMax {
+			clear(w.dirs)
+		}
+		w.dirs[key] = p
+	}
+	if p == dirOutside {
+		return "", false
+	}
+	if r.Name != "" && r.Name != "." {
+		p = path.Join(p, r.Name)
+	}
+	return p, true
+}
+
+// resolveDir opens a directory handle and returns its host path, dirOutside
+// for a directory outside the root, or false when the handle is stale.
+func (w *fanotifyWatcher) resolveDir(r fanRecord) (string, bool) {
 	mfd, ok := w.mounts[r.FSID]
 	if !ok {
-		return "", false
+		return dirOutside, true
 	}
 	fd, err := unix.OpenByHandleAt(mfd, unix.NewFileHandle(r.HandleType, r.Handle), unix.O_PATH|unix.O_CLOEXEC)
 	if err != nil {
@@ -149,10 +188,7 @@ func (w *fanotifyWatcher) resolve(r fanRecord) (string, bool) {
 	}
 	p, ok := hostPath(w.root, real)
 	if !ok {
-		return "", false
-	}
-	if r.Name != "" && r.Name != "." {
-		p = path.Join(p, r.Name)
+		return dirOutside, true
 	}
 	return p, true
 }

@@ -185,6 +185,21 @@ func realtimeSteps(t *testing.T, a *agent, dir string) {
 		t.Fatal(err)
 	}
 	a.expect(event.ActionCreated, h)
+	// A renamed directory: its files move with it, and new files below the
+	// new name are seen (the watchers' directory paths follow the rename).
+	sub2 := filepath.Join(dir, "sub2")
+	if err := os.Rename(sub, sub2); err != nil {
+		t.Fatal(err)
+	}
+	ev = a.expect(event.ActionMoved, filepath.Join(sub2, "deep", "c"))
+	if ev.Vigil.File.Previous.Path != h {
+		t.Errorf("moved with its directory: previous %s", ev.Vigil.File.Previous.Path)
+	}
+	c2 := filepath.Join(sub2, "deep", "c2")
+	if err := os.WriteFile(c2, []byte("c2"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	a.expect(event.ActionCreated, c2)
 }
 
 func TestRestartReportsOfflineChanges(t *testing.T) {
