@@ -31,7 +31,7 @@ type FileSet struct {
 
 // Len returns the number of distinct paths.
 func (s *FileSet) Len() int {
-	if s == nil || len(s.owner) == 0 {
+	if s == nil {
 		return 0
 	}
 	return len(s.owner)
@@ -196,6 +196,7 @@ func (b *fileSetBuilder) build() *FileSet {
 	})
 	s := &FileSet{pkgs: b.pkgs, aliases: b.aliases}
 	var dirs, bases strings.Builder
+	dirs.Grow(dirBytes(b.dirs))
 	s.dirOff = make([]uint32, 0, len(order)+1)
 	s.dirFirst = make([]uint32, 0, len(order)+1)
 	for _, d := range order {
@@ -234,4 +235,12 @@ func (b *fileSetBuilder) build() *FileSet {
 	s.baseOff = append(s.baseOff, uint32(bases.Len()))
 	s.dirs, s.bases = dirs.String(), bases.String()
 	return s
+}
+
+func dirBytes(dirs []string) int {
+	n := 0
+	for _, d := range dirs {
+		n += len(d)
+	}
+	return n
 }
