@@ -65,13 +65,13 @@ func init() {
 }
 
 const (
-	baselineFile   = "baseline.fimdb"
-	rehashFile     = "last_full_rehash"
-	noticeQueue    = 4096
-	maxBatchDelay  = time.Second
-	maxDirtyPaths  = 10000
-	saveInterval   = time.Minute
-	healthCounters = "files"
+	baselineFile  = "baseline.fimdb"
+	rehashFile    = "last_full_rehash"
+	noticeQueue   = 4096
+	maxBatchDelay = time.Second
+	maxDirtyPaths = 10000
+	saveInterval  = time.Minute
+	counterFiles  = "files"
 )
 
 // Collector is the fim Streamer.
@@ -162,7 +162,7 @@ func (c *Collector) startWatcher(ctx context.Context, wg *sync.WaitGroup, h *col
 }
 
 func (c *Collector) setHealth(h *collector.Health, w fimcore.Watcher) {
-	h.Counter(healthCounters).Store(int64(c.base.Len()))
+	h.Counter(counterFiles).Store(int64(c.base.Len()))
 	if state, _ := h.State(); state == event.CollectorStateDegraded {
 		return
 	}
@@ -203,7 +203,7 @@ func (c *Collector) start(ctx context.Context, emit collector.Emit, h *collector
 	c.base, c.unsaved, c.lastFull = base, true, start
 	c.writeLastFull()
 	h.Add("hash_errors", st.Errors)
-	h.Counter(healthCounters).Store(int64(base.Len()))
+	h.Counter(counterFiles).Store(int64(base.Len()))
 	now := c.deps.Now()
 	emit(event.Event{
 		Timestamp: now,
@@ -237,7 +237,7 @@ func (c *Collector) fullScan(ctx context.Context, emit collector.Emit, h *collec
 	}
 	h.Add("scans", 1)
 	h.Add("hash_errors", st.Errors)
-	h.Counter(healthCounters).Store(int64(next.Len()))
+	h.Counter(counterFiles).Store(int64(next.Len()))
 	c.emitChanges(changes, emit, h, "scan_changes")
 	return nil
 }

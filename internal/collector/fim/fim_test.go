@@ -107,6 +107,9 @@ func (a *agent) expectBaseline() {
 		select {
 		case ev := <-a.events:
 			if ev.Event.Action == event.ActionCollectorHealth && strings.Contains(ev.Message, "initial baseline") {
+				if err := ev.Validate(); err != nil {
+					a.t.Errorf("baseline event: %v", err)
+				}
 				return
 			}
 			if ev.Event.Category[0] == event.CategoryFile {

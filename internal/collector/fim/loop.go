@@ -93,7 +93,7 @@ func (c *Collector) fullScanMeta(ctx context.Context, emit collector.Emit, h *co
 	}
 	c.base, c.unsaved = next, true
 	h.Add("hash_errors", st.Errors)
-	h.Counter(healthCounters).Store(int64(next.Len()))
+	h.Counter(counterFiles).Store(int64(next.Len()))
 	c.emitChanges(changes, emit, h, "realtime_changes")
 	return nil
 }
