@@ -1,0 +1,151 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/vigil-sec/vigil/internal/event"
+	"github.com/vigil-sec/vigil/internal/store"
+)
+
+// columnsArrays holds a batch column-wise, for one INSERT ... SELECT FROM
+// unnest(...) per batch. Empty strings become NULL in SQL.
+type columnsArrays struct {
+	id, hostID, hostName, category, categories, action, outcome, kind, dataset []string
+	userName, pName, pExe, cmd, message, src, dst, file, doc                   []string
+	ts                                                                         []int64
+}
+
+func (c *columnsArrays) add(e *event.Event) error {
+	if e.Event.ID == "" {
+		e.Event.ID = event.NewID(e.Timestamp)
+	}
+	doc, err := json.Marshal(e)
+	if err != nil {
+		return fmt.Errorf("encode event %s: %w", e.Event.ID, err)
+	}
+	var cat, cats string
+	if len(e.Event.Category) > 0 {
+		cat = e.Event.Category[0]
+	}
+	if len(e.Event.Category) > 1 {
+		b, _ := json.Marshal(e.Event.Category)
+		cats = string(b)
+	}
+	var hostID, hostName, userName, pName, pExe, cmd, src, dst, file string
+	if e.Host != nil {
+		hostID, hostName = e.Host.ID, e.Host.Name
+	}
+	if e.User != nil {
+		userName = e.User.Name
+	}
+	if e.Process != nil {
+		pName, pExe, cmd = e.Process.Name, e.Process.Executable, e.Process.CommandLine
+	}
+	if e.Source != nil {
+		src = e.Source.IP
+	}
+	if e.Destination != nil {
+		dst = e.Destination.IP
+	}
+	if e.File != nil {
+		file = e.File.Path
+	}
+	c.id = append(c.id, e.Event.ID)
+	c.ts = append(c.ts, e.Timestamp.UnixNano())
+	c.hostID, c.hostName = append(c.hostID, hostID), append(c.hostName, hostName)
+	c.category, c.categories = append(c.category, cat), append(c.categories, cats)
+	c.action, c.outcome = append(c.action, e.Event.Action), append(c.outcome, e.Event.Outcome)
+	c.kind, c.dataset = append(c.kind, e.Event.Kind), append(c.dataset, e.Event.Dataset)
+	c.userName, c.pName, c.pExe = append(c.userName, userName), append(c.pName, pName), append(c.pExe, pExe)
+	c.cmd, c.message = append(c.cmd, cmd), append(c.message, e.Message)
+	c.src, c.dst, c.file = append(c.src, src), append(c.dst, dst), append(c.file, file)
+	c.doc = append(c.doc, string(doc))
+	return nil
+}
+
+const insertEvents = `INSERT INTO events (id, ts, host_id, host_name, category, categories, action, outcome, kind, dataset,
+	user_name, process_name, process_executable, command_line, message, source_ip, destination_ip, file_path, doc)
+SELECT u.id, u.ts, NULLIF(u.host_id, ''), NULLIF(u.host_name, ''), NULLIF(u.category, ''),
+	CASE WHEN u.cats = '' THEN NULL ELSE ARRAY(SELECT jsonb_array_elements_text(u.cats::jsonb)) END,
+	NULLIF(u.action, ''), NULLIF(u.outcome, ''), NULLIF(u.kind, ''), NULLIF(u.dataset, ''),
+	NULLIF(u.user_name, ''), NULLIF(u.pname, ''), NULLIF(u.pexe, ''), NULLIF(u.cmd, ''), NULLIF(u.message, ''),
+	NULLIF(u.src, ''), NULLIF(u.dst, ''), NULLIF(u.file, ''), u.doc::jsonb
+FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
+	$10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::text[], $19::text[])
+	AS u(id, ts, host_id, host_name, category, cats, action, outcome, kind, dataset, user_name, pname, pexe, cmd, message, src, dst, file, doc)
+ON CONFLICT (id, ts) DO NOTHING`
+
+// Ingest commits a batch and its (agent, seq) record in one transaction.
+func (s *Store) Ingest(ctx context.Context, b store.Batch) (store.IngestResult, error) {
+	if b.AgentID == "" {
+		return store.IngestResult{}, fmt.Errorf("ingest: empty agent id: %w", store.ErrBadRequest)
+	}
+	var c columnsArrays
+	dayset := map[int]bool{}
+	var days []int
+	for i := range b.Events {
+		e := b.Events[i]
+		if e.Timestamp.IsZero() {
+			return store.IngestResult{}, fmt.Errorf("ingest: event %d has no @timestamp: %w", i, store.ErrBadRequest)
+		}
+		if err := c.add(&e); err != nil {
+			return store.IngestResult{}, fmt.Errorf("ingest: %w: %w", err, store.ErrBadRequest)
+		}
+		if d := dayOf(e.Timestamp); !dayset[d] {
+			dayset[d] = true
+			days = append(days, d)
+		}
+	}
+	if err := s.ensureDays(ctx, days); err != nil {
+		return store.IngestResult{}, fmt.Errorf("ingest: %w", err)
+	}
+	res, err := s.ingestTx(ctx, b, &c)
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "23514" {
+		// No partition for a row: another process dropped one we had
+		// cached. Forget the cache and retry once.
+		s.mu.Lock()
+		s.days = map[int]bool{}
+		s.mu.Unlock()
+		if err := s.ensureDays(ctx, days); err != nil {
+			return store.IngestResult{}, fmt.Errorf("ingest: %w", err)
+		}
+		res, err = s.ingestTx(ctx, b, &c)
+	}
+	if err != nil {
+		return store.IngestResult{}, fmt.Errorf("ingest: %w", err)
+	}
+	return res, nil
+}
+
+func (s *Store) ingestTx(ctx context.Context, b store.Batch, c *columnsArrays) (store.IngestResult, error) {
+	var res store.IngestResult
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, "INSERT INTO batches (agent_id, seq, committed_ns) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+			b.AgentID, int64(b.Seq), s.now().UnixNano())
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			res.Duplicate = true
+			return nil
+		}
+		if len(c.id) == 0 {
+			return nil
+		}
+		tag, err = tx.Exec(ctx, insertEvents, c.id, c.ts, c.hostID, c.hostName, c.category, c.categories, c.action, c.outcome,
+			c.kind, c.dataset, c.userName, c.pName, c.pExe, c.cmd, c.message, c.src, c.dst, c.file, c.doc)
+		if err != nil {
+			return err
+		}
+		res.Stored = int(tag.RowsAffected())
+		return nil
+	})
+	return res, err
+}

@@ -1,0 +1,118 @@
+// Package postgres is the event store for fleets: PostgreSQL through pgx,
+// events in a table partitioned by UTC day (created on demand, dropped
+// whole by retention), the event as JSONB beside columns for the indexed
+// fields, pg_trgm GIN indexes for substring search. Several server
+// processes may share one database: migrations and partition creation take
+// an advisory lock, and dedup relies on unique constraints (ON CONFLICT).
+// It implements store.Store with the semantics of store/sqlite.
+package postgres
+
+import (
+	"context"
+	"embed"
+	"fmt"
+	"io/fs"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/vigil-sec/vigil/internal/store"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// lockKey is the advisory lock taken for migrations and partition creation.
+const lockKey = 0x76696769 // "vigi"
+
+// Options tune a Store.
+type Options struct {
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+}
+
+// Store is the PostgreSQL store; safe for concurrent use, also by several
+// processes.
+type Store struct {
+	pool *pgxpool.Pool
+	now  func() time.Time
+	mu   sync.Mutex
+	days map[int]bool // partitions known to exist (a cache)
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open connects to the database at dsn (a libpq connection string or URL)
+// and applies pending migrations.
+func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	pool, err := pgxpool.New(ctx, dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open postgres store: %w", err)
+	}
+	s := &Store{pool: pool, now: opts.Now, days: map[int]bool{}}
+	if err := s.migrate(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("open postgres store: %w", err)
+	}
+	return s, nil
+}
+
+// Close closes the connections.
+func (s *Store) Close() error {
+	s.pool.Close()
+	return nil
+}
+
+func (s *Store) migrate(ctx context.Context) error {
+	files, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return fmt.Errorf("list migrations: %w", err)
+	}
+	sort.Strings(files)
+	for _, f := range files {
+		v, err := strconv.Atoi(strings.SplitN(path.Base(f), "_", 2)[0])
+		if err != nil {
+			return fmt.Errorf("migration %s: bad name: %w", f, err)
+		}
+		body, err := migrations.ReadFile(f)
+		if err != nil {
+			return fmt.Errorf("read migration %s: %w", f, err)
+		}
+		if err := s.applyMigration(ctx, v, string(body)); err != nil {
+			return fmt.Errorf("migration %d: %w", v, err)
+		}
+	}
+	return nil
+}
+
+func (s *Store) applyMigration(ctx context.Context, version int, body string) error {
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", int64(lockKey)); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, "CREATE TABLE IF NOT EXISTS schema_version (version integer PRIMARY KEY, applied_ns bigint NOT NULL)"); err != nil {
+			return err
+		}
+		var n int
+		if err := tx.QueryRow(ctx, "SELECT count(*) FROM schema_version WHERE version = $1", version).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			return nil
+		}
+		if _, err := tx.Exec(ctx, body); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, "INSERT INTO schema_version (version, applied_ns) VALUES ($1, $2)", version, time.Now().UnixNano())
+		return err
+	})
+}

@@ -1,0 +1,114 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sync/atomic"
+	"testing"
+
+	"github.com/vigil-sec/vigil/internal/store"
+	"github.com/vigil-sec/vigil/internal/store/postgres/pgtest"
+	"github.com/vigil-sec/vigil/internal/store/storetest"
+)
+
+var (
+	server  *pgtest.Server
+	skipWhy string
+	dbSeq   atomic.Int64
+)
+
+func TestMain(m *testing.M) {
+	var err error
+	server, err = pgtest.Start(context.Background())
+	if err != nil {
+		if !errors.Is(err, pgtest.ErrUnavailable) {
+			fmt.Fprintln(os.Stderr, "start postgres:", err)
+			os.Exit(1)
+		}
+		skipWhy = err.Error()
+	}
+	code := m.Run()
+	if server != nil {
+		if err := server.Stop(); err != nil {
+			fmt.Fprintln(os.Stderr, "stop postgres:", err)
+		}
+	}
+	os.Exit(code)
+}
+
+// newDB returns the DSN of a new empty database.
+func newDB(t testing.TB) string {
+	t.Helper()
+	if server == nil {
+		t.Skip("PostgreSQL tests need a local server: " + skipWhy)
+	}
+	name := fmt.Sprintf("vigil_test_%d", dbSeq.Add(1))
+	if err := server.CreateDB(context.Background(), name); err != nil {
+		t.Fatal(err)
+	}
+	return server.DSN(name)
+}
+
+func openDSN(t testing.TB, dsn string) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), dsn, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) (store.Store, func(t *testing.T) store.Store) {
+		dsn := newDB(t)
+		return openDSN(t, dsn), func(t *testing.T) store.Store { return openDSN(t, dsn) }
+	})
+}
+
+// TestSharedDatabase: several stores (as several server processes would)
+// migrate, create partitions and ingest into one database concurrently.
+func TestSharedDatabase(t *testing.T) {
+	dsn := newDB(t)
+	ctx := context.Background()
+	const n = 4
+	stores := make([]*Store, n)
+	errs := make(chan error, n)
+	for i := range n {
+		go func() {
+			s, err := Open(ctx, dsn, Options{})
+			stores[i] = s
+			errs <- err
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	evs := storetest.Corpus(2000, 21)
+	for i, s := range stores {
+		defer s.Close()
+		go func() {
+			var err error
+			for j := 0; j < len(evs); j += 100 {
+				// Every store sends every batch: each is stored once.
+				if _, e := s.Ingest(ctx, store.Batch{AgentID: "a", Seq: uint64(j), Events: evs[j : j+100]}); e != nil {
+					err = e
+				}
+			}
+			_ = i
+			errs <- err
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := stores[0].Count(ctx, nil, evs[0].Timestamp.AddDate(0, 0, -1), evs[len(evs)-1].Timestamp.AddDate(0, 0, 1))
+	if err != nil || got != int64(len(evs)) {
+		t.Errorf("count = %d, %v; want %d", got, err, len(evs))
+	}
+}

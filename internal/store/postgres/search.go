@@ -1,0 +1,230 @@
+package postgres
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/vigil-sec/vigil/internal/event"
+	"github.com/vigil-sec/vigil/internal/query"
+	"github.com/vigil-sec/vigil/internal/store"
+)
+
+// Limits of searches and aggregations (the same as store/sqlite's).
+const (
+	DefaultLimit = 100
+	MaxLimit     = 10000
+	MaxBuckets   = 10000
+	MaxTop       = 1000
+)
+
+type compiled struct {
+	where string
+	args  []any
+}
+
+func compileQuery(n query.Node) (compiled, error) {
+	if n == nil {
+		n = query.All{}
+	}
+	c, err := query.Compile(n, dialect{})
+	if err != nil {
+		return compiled{}, fmt.Errorf("%w: %w", store.ErrBadRequest, err)
+	}
+	return compiled{c.Where, c.Args}, nil
+}
+
+// bind appends v to args and returns its placeholder.
+func bind(args *[]any, v any) string {
+	*args = append(*args, v)
+	return "$" + strconv.Itoa(len(*args))
+}
+
+// timeCond returns the time condition on ts, binding into args.
+func timeCond(args *[]any, from, to time.Time) string {
+	conds := []string{"TRUE"}
+	if !from.IsZero() {
+		conds = append(conds, "ts >= "+bind(args, from.UnixNano()))
+	}
+	if !to.IsZero() {
+		conds = append(conds, "ts < "+bind(args, to.UnixNano()))
+	}
+	return strings.Join(conds, " AND ")
+}
+
+type cursor struct{ ts, seq int64 }
+
+func (c cursor) String() string {
+	return base64.RawURLEncoding.EncodeToString([]byte("1." + strconv.FormatInt(c.ts, 10) + "." + strconv.FormatInt(c.seq, 10)))
+}
+
+func parseCursor(s string) (cursor, error) {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	parts := strings.Split(string(b), ".")
+	if err != nil || len(parts) != 3 || parts[0] != "1" {
+		return cursor{}, fmt.Errorf("search: malformed cursor: %w", store.ErrBadRequest)
+	}
+	ts, err1 := strconv.ParseInt(parts[1], 10, 64)
+	seq, err2 := strconv.ParseInt(parts[2], 10, 64)
+	if err1 != nil || err2 != nil {
+		return cursor{}, fmt.Errorf("search: malformed cursor: %w", store.ErrBadRequest)
+	}
+	return cursor{ts, seq}, nil
+}
+
+// Search returns matching events newest first (by time, then insertion).
+func (s *Store) Search(ctx context.Context, q store.Search) (store.SearchResult, error) {
+	c, err := compileQuery(q.Query)
+	if err != nil {
+		return store.SearchResult{}, err
+	}
+	limit := q.Limit
+	if limit <= 0 {
+		limit = DefaultLimit
+	}
+	limit = min(limit, MaxLimit)
+	args := c.args
+	sqlText := "SELECT seq, ts, doc FROM events WHERE " + timeCond(&args, q.From, q.To)
+	if q.Cursor != "" {
+		cur, err := parseCursor(q.Cursor)
+		if err != nil {
+			return store.SearchResult{}, err
+		}
+		t, n := bind(&args, cur.ts), bind(&args, cur.seq)
+		sqlText += " AND (ts < " + t + " OR (ts = " + t + " AND seq < " + n + "))"
+	}
+	sqlText += " AND (" + c.where + ") ORDER BY ts DESC, seq DESC LIMIT " + bind(&args, limit)
+	rows, err := s.pool.Query(ctx, sqlText, args...)
+	if err != nil {
+		return store.SearchResult{}, fmt.Errorf("search: %w", err)
+	}
+	defer rows.Close()
+	var res store.SearchResult
+	var last cursor
+	for rows.Next() {
+		var doc []byte
+		if err := rows.Scan(&last.seq, &last.ts, &doc); err != nil {
+			return store.SearchResult{}, fmt.Errorf("search: %w", err)
+		}
+		var e event.Event
+		if err := json.Unmarshal(doc, &e); err != nil {
+			return store.SearchResult{}, fmt.Errorf("search: decode event: %w", err)
+		}
+		res.Events = append(res.Events, e)
+	}
+	if err := rows.Err(); err != nil {
+		return store.SearchResult{}, fmt.Errorf("search: %w", err)
+	}
+	if len(res.Events) == limit {
+		res.Cursor = last.String()
+	}
+	return res, nil
+}
+
+// Count returns the number of matching events in [from, to).
+func (s *Store) Count(ctx context.Context, q query.Node, from, to time.Time) (int64, error) {
+	c, err := compileQuery(q)
+	if err != nil {
+		return 0, err
+	}
+	args := c.args
+	var n int64
+	err = s.pool.QueryRow(ctx, "SELECT count(*) FROM events WHERE "+timeCond(&args, from, to)+" AND ("+c.where+")", args...).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count: %w", err)
+	}
+	return n, nil
+}
+
+// Histogram counts matching events per interval over [from, to).
+func (s *Store) Histogram(ctx context.Context, q query.Node, from, to time.Time, interval time.Duration) ([]store.Bucket, error) {
+	if from.IsZero() || to.IsZero() || !from.Before(to) || interval <= 0 {
+		return nil, fmt.Errorf("histogram: needs from < to and a positive interval: %w", store.ErrBadRequest)
+	}
+	nb := (to.Sub(from) + interval - 1) / interval
+	if nb > MaxBuckets {
+		return nil, fmt.Errorf("histogram: %d buckets, at most %d: %w", nb, MaxBuckets, store.ErrBadRequest)
+	}
+	c, err := compileQuery(q)
+	if err != nil {
+		return nil, err
+	}
+	args := c.args
+	tc := timeCond(&args, from, to)
+	sqlText := "SELECT (ts - " + bind(&args, from.UnixNano()) + ") / " + bind(&args, int64(interval)) +
+		" AS b, count(*) FROM events WHERE " + tc + " AND (" + c.where + ") GROUP BY b"
+	rows, err := s.pool.Query(ctx, sqlText, args...)
+	if err != nil {
+		return nil, fmt.Errorf("histogram: %w", err)
+	}
+	defer rows.Close()
+	counts := make([]int64, nb)
+	for rows.Next() {
+		var b, n int64
+		if err := rows.Scan(&b, &n); err != nil {
+			return nil, fmt.Errorf("histogram: %w", err)
+		}
+		if b >= 0 && b < int64(nb) {
+			counts[b] += n
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("histogram: %w", err)
+	}
+	out := make([]store.Bucket, nb)
+	for i := range out {
+		out[i] = store.Bucket{Time: from.Add(time.Duration(i) * interval).UTC(), Count: counts[i]}
+	}
+	return out, nil
+}
+
+// Top returns the n most frequent values of field among matching events.
+func (s *Store) Top(ctx context.Context, q query.Node, field string, from, to time.Time, n int) ([]store.Bucket, error) {
+	kind, ok := event.KindOf(field)
+	if !ok {
+		return nil, fmt.Errorf("top: unknown field %q: %w", field, store.ErrBadRequest)
+	}
+	if n <= 0 || n > MaxTop {
+		return nil, fmt.Errorf("top: n must be 1 to %d: %w", MaxTop, store.ErrBadRequest)
+	}
+	c, err := compileQuery(q)
+	if err != nil {
+		return nil, err
+	}
+	args := c.args
+	filter := "SELECT * FROM events WHERE " + timeCond(&args, from, to) + " AND (" + c.where + ")"
+	var sqlText string
+	switch {
+	case field == "event.category":
+		sqlText = "SELECT k, count(*) FROM (" + filter + ") f, unnest(COALESCE(f.categories, ARRAY[f.category])) AS u(k) WHERE k IS NOT NULL GROUP BY k"
+	case kind == event.FieldStrings:
+		sqlText = "SELECT k, count(*) FROM (" + filter + ") f, jsonb_array_elements_text(CASE WHEN jsonb_typeof(f.doc #> " + jsonPath(field) +
+			") = 'array' THEN f.doc #> " + jsonPath(field) + " END) AS u(k) GROUP BY k"
+	default:
+		sqlText = "SELECT k::text, count(*) FROM (SELECT " + dialect{}.Scalar(field, kind) + " AS k FROM (" + filter + ") f0) f WHERE k IS NOT NULL GROUP BY k"
+	}
+	sqlText += " ORDER BY count(*) DESC, 1 LIMIT " + bind(&args, n)
+	rows, err := s.pool.Query(ctx, sqlText, args...)
+	if err != nil {
+		return nil, fmt.Errorf("top: %w", err)
+	}
+	defer rows.Close()
+	var out []store.Bucket
+	for rows.Next() {
+		var b store.Bucket
+		if err := rows.Scan(&b.Key, &b.Count); err != nil {
+			return nil, fmt.Errorf("top: %w", err)
+		}
+		out = append(out, b)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("top: %w", err)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Count > out[j].Count })
+	return out, nil
+}
