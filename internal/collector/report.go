@@ -95,14 +95,7 @@ func (r *Runner) enqueueReliably(ev event.Event) {
 	if ev.Event.ID == "" {
 		ev.Event.ID = event.NewID(ev.Timestamp)
 	}
-	if ev.Host == nil {
-		host := r.opts.Host
-		ev.Host = &host
-	}
-	if ev.Agent == nil {
-		agent := r.opts.Agent
-		ev.Agent = &agent
-	}
+	r.setSource(&ev)
 	select {
 	case r.queue <- &ev:
 	case <-time.After(time.Second):

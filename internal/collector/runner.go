@@ -172,14 +172,7 @@ func (r *Runner) emitter(name string, h *Health) Emit {
 		if ev.Event.Kind == "" {
 			ev.Event.Kind = event.KindEvent
 		}
-		if ev.Host == nil {
-			host := r.opts.Host
-			ev.Host = &host
-		}
-		if ev.Agent == nil {
-			agent := r.opts.Agent
-			ev.Agent = &agent
-		}
+		r.setSource(&ev)
 		select {
 		case r.queue <- &ev:
 			h.Add("events_emitted", 1)
@@ -189,6 +182,19 @@ func (r *Runner) emitter(name string, h *Health) Emit {
 			r.dropped.Add(1)
 			return false
 		}
+	}
+}
+
+// setSource fills host.* and agent.* of an event that has none with the
+// runner's. Each event gets its own copy: outputs may change an event.
+func (r *Runner) setSource(ev *event.Event) {
+	if ev.Host == nil {
+		host := r.opts.Host
+		ev.Host = &host
+	}
+	if ev.Agent == nil {
+		agent := r.opts.Agent
+		ev.Agent = &agent
 	}
 }
 
