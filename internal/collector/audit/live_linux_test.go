@@ -12,7 +12,6 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,29 +19,10 @@ import (
 
 	"github.com/vigil-sec/vigil/internal/audit/netlink"
 	"github.com/vigil-sec/vigil/internal/collector"
+	"github.com/vigil-sec/vigil/internal/collector/collectortest"
 	"github.com/vigil-sec/vigil/internal/event"
 	"github.com/vigil-sec/vigil/internal/hostfs"
 )
-
-type memOutput struct {
-	mu  sync.Mutex
-	evs []event.Event
-}
-
-func (m *memOutput) Write(_ context.Context, evs []event.Event) error {
-	m.mu.Lock()
-	m.evs = append(m.evs, evs...)
-	m.mu.Unlock()
-	return nil
-}
-
-func (m *memOutput) Flush() error { return nil }
-
-func (m *memOutput) events() []event.Event {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return append([]event.Event(nil), m.evs...)
-}
 
 // liveAudit skips unless root with a usable audit subsystem, takes the
 // machine-wide audit test lock and returns a control connection.
@@ -72,7 +52,7 @@ func liveAudit(t *testing.T) *netlink.Conn {
 // startCollector runs the audit collector through the registry and the
 // runner until the returned stop is called; it waits until the exec rule is
 // installed.
-func startCollector(t *testing.T, c *netlink.Conn, mutate func(*Config)) (*memOutput, func()) {
+func startCollector(t *testing.T, c *netlink.Conn, mutate func(*Config)) (*collectortest.MemOutput, func()) {
 	t.Helper()
 	reg, ok := collector.Lookup("audit")
 	if !ok {
@@ -87,7 +67,7 @@ func startCollector(t *testing.T, c *netlink.Conn, mutate func(*Config)) (*memOu
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := &memOutput{}
+	out := &collectortest.MemOutput{}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	r := collector.NewRunner(collector.RunnerOptions{HealthInterval: time.Hour})
@@ -164,11 +144,11 @@ func TestLiveExecLoop(t *testing.T) {
 		t.Fatalf("loop: %v %s", err, b)
 	}
 	deadline := time.Now().Add(10 * time.Second)
-	for len(execArgs(t, out.events(), prefix)) < 2000 && time.Now().Before(deadline) {
+	for len(execArgs(t, out.Events(), prefix)) < 2000 && time.Now().Before(deadline) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	stop()
-	evs := out.events()
+	evs := out.Events()
 	got := execArgs(t, evs, prefix)
 	missing := 0
 	for i := 1; i <= 2000; i++ {
@@ -230,11 +210,11 @@ func TestLiveStaleRules(t *testing.T) {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(5 * time.Second)
-	for len(execArgs(t, out.events(), marker)) == 0 && time.Now().Before(deadline) {
+	for len(execArgs(t, out.Events(), marker)) == 0 && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	stop()
-	if len(execArgs(t, out.events(), marker)) != 1 {
+	if len(execArgs(t, out.Events(), marker)) != 1 {
 		t.Error("exec not seen after a start over stale rules")
 	}
 	rules, err := c.ListRules(ctx)
@@ -264,7 +244,7 @@ func TestLiveFileWatch(t *testing.T) {
 	var found *event.Event
 	for found == nil && time.Now().Before(deadline) {
 		time.Sleep(100 * time.Millisecond)
-		for _, ev := range out.events() {
+		for _, ev := range out.Events() {
 			if ev.File != nil && ev.File.Path == target {
 				found = &ev
 				break
@@ -335,12 +315,12 @@ func TestLiveObserverWithAuditd(t *testing.T) {
 		t.Fatal(err)
 	}
 	deadline = time.Now().Add(5 * time.Second)
-	for len(execArgs(t, out.events(), marker)) == 0 && time.Now().Before(deadline) {
+	for len(execArgs(t, out.Events(), marker)) == 0 && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	stop()
-	if len(execArgs(t, out.events(), marker)) != 1 {
-		t.Errorf("observer did not see the exec; health: %s", lastHealth(out.events()))
+	if len(execArgs(t, out.Events(), marker)) != 1 {
+		t.Errorf("observer did not see the exec; health: %s", lastHealth(out.Events()))
 	}
 	s, err := c.Status(context.Background())
 	if err != nil || int(s.PID) != cmd.Process.Pid {

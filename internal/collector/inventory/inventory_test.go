@@ -2,7 +2,6 @@ package inventory
 
 import (
 	"context"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/vigil-sec/vigil/internal/collector"
+	"github.com/vigil-sec/vigil/internal/collector/collectortest"
 	"github.com/vigil-sec/vigil/internal/event"
 	"github.com/vigil-sec/vigil/internal/hostfs"
 )
@@ -23,44 +23,6 @@ func fixtureDir(t *testing.T, name string) string {
 	t.Helper()
 	_, file, _, _ := runtime.Caller(0)
 	return filepath.Join(filepath.Dir(file), "..", "..", "..", "testdata", "rootfs", name)
-}
-
-// copyTree copies a fixture tree, symbolic links as links, into a temporary
-// directory so that a test may change it.
-func copyTree(t *testing.T, src string) string {
-	t.Helper()
-	dst := t.TempDir()
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		to := filepath.Join(dst, rel)
-		switch {
-		case d.Type()&fs.ModeSymlink != 0:
-			target, err := os.Readlink(p)
-			if err != nil {
-				return err
-			}
-			return os.Symlink(target, to)
-		case d.IsDir():
-			return os.MkdirAll(to, 0o755)
-		default:
-			b, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			fi, err := d.Info()
-			if err != nil {
-				return err
-			}
-			return os.WriteFile(to, b, fi.Mode().Perm())
-		}
-	})
-	if err != nil {
-		t.Fatalf("copy %s: %v", src, err)
-	}
-	return dst
 }
 
 // build makes the collector through the registry, as the agent does.
@@ -155,7 +117,7 @@ func summary(evs []event.Event) []string {
 }
 
 func TestSnapshotDiffFixture(t *testing.T) {
-	dir := copyTree(t, fixtureDir(t, "debian12"))
+	dir := collectortest.CopyTree(t, fixtureDir(t, "debian12"))
 	c := build(t, dir, nil)
 	ctx := context.Background()
 	items, err := c.Snapshot(ctx)
@@ -240,7 +202,7 @@ func TestSnapshotDiffFixture(t *testing.T) {
 }
 
 func TestSnapshotOtherChanges(t *testing.T) {
-	dir := copyTree(t, fixtureDir(t, "debian12"))
+	dir := collectortest.CopyTree(t, fixtureDir(t, "debian12"))
 	c := build(t, dir, nil)
 	ctx := context.Background()
 	items, err := c.Snapshot(ctx)
@@ -288,7 +250,7 @@ func TestSnapshotOtherChanges(t *testing.T) {
 }
 
 func TestPartFailureKeepsLastItems(t *testing.T) {
-	dir := copyTree(t, fixtureDir(t, "debian12"))
+	dir := collectortest.CopyTree(t, fixtureDir(t, "debian12"))
 	c := build(t, dir, nil)
 	ctx := context.Background()
 	items, err := c.Snapshot(ctx)
@@ -368,7 +330,7 @@ func TestRunner(t *testing.T) {
 	if n := out.count(event.ActionExistingPackage); n != 34 {
 		t.Errorf("%d existing_package events, want 34", n)
 	}
-	for _, ev := range out.all() {
+	for _, ev := range out.Events() {
 		if err := ev.Validate(); err != nil {
 			t.Errorf("%s: %v", ev.Event.Action, err)
 		}
@@ -378,29 +340,12 @@ func TestRunner(t *testing.T) {
 	}
 }
 
-type output struct {
-	mu sync.Mutex
-	ev []event.Event
-}
-
-func (o *output) Write(_ context.Context, evs []event.Event) error {
-	o.mu.Lock()
-	o.ev = append(o.ev, evs...)
-	o.mu.Unlock()
-	return nil
-}
-
-func (o *output) Flush() error { return nil }
-
-func (o *output) all() []event.Event {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return slices.Clone(o.ev)
-}
+// output collects the runner's events.
+type output struct{ collectortest.MemOutput }
 
 func (o *output) count(action string) int {
 	n := 0
-	for _, ev := range o.all() {
+	for _, ev := range o.Events() {
 		if ev.Event.Action == action {
 			n++
 		}

@@ -5,37 +5,16 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/vigil-sec/vigil/internal/collector"
+	"github.com/vigil-sec/vigil/internal/collector/collectortest"
 	"github.com/vigil-sec/vigil/internal/event"
 	"github.com/vigil-sec/vigil/internal/hostfs"
 	"github.com/vigil-sec/vigil/internal/shareddata"
 	"github.com/vigil-sec/vigil/internal/utmp"
 )
-
-// memOutput collects events.
-type memOutput struct {
-	mu     sync.Mutex
-	events []event.Event
-}
-
-func (o *memOutput) Write(_ context.Context, evs []event.Event) error {
-	o.mu.Lock()
-	o.events = append(o.events, evs...)
-	o.mu.Unlock()
-	return nil
-}
-
-func (o *memOutput) Flush() error { return nil }
-
-func (o *memOutput) snapshot() []event.Event {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return append([]event.Event(nil), o.events...)
-}
 
 func count(evs []event.Event, action, outcome string) int {
 	n := 0
@@ -59,20 +38,20 @@ func runCollector(t *testing.T, cfg *Config, deps collector.Deps, done func([]ev
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := &memOutput{}
+	out := &collectortest.MemOutput{}
 	ctx, cancel := context.WithCancel(context.Background())
 	runner := collector.NewRunner(collector.RunnerOptions{HealthInterval: time.Hour})
 	errc := make(chan error, 1)
 	go func() { errc <- runner.Run(ctx, []collector.Instance{{Name: Name, Collector: c, Deps: deps}}, out) }()
 	deadline := time.Now().Add(20 * time.Second)
-	for !done(out.snapshot()) && time.Now().Before(deadline) {
+	for !done(out.Events()) && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	cancel()
 	if err := <-errc; err != nil {
 		t.Fatal(err)
 	}
-	evs := out.snapshot()
+	evs := out.Events()
 	for _, e := range evs {
 		if err := e.Validate(); err != nil {
 			t.Errorf("%s: %v", e.Message, err)

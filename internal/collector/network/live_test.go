@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/vigil-sec/vigil/internal/collector"
+	"github.com/vigil-sec/vigil/internal/collector/collectortest"
 	"github.com/vigil-sec/vigil/internal/event"
 	"github.com/vigil-sec/vigil/internal/hostfs"
 )
@@ -124,26 +125,6 @@ func TestLiveLoopback(t *testing.T) {
 	}
 }
 
-type runnerOut struct {
-	mu sync.Mutex
-	ev []event.Event
-}
-
-func (o *runnerOut) Write(_ context.Context, evs []event.Event) error {
-	o.mu.Lock()
-	o.ev = append(o.ev, evs...)
-	o.mu.Unlock()
-	return nil
-}
-
-func (o *runnerOut) Flush() error { return nil }
-
-func (o *runnerOut) all() []event.Event {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return slices.Clone(o.ev)
-}
-
 // TestLiveRunner runs the collector in the agent's runner on the live host:
 // a saved empty listener set makes the first poll report the test's
 // listener, and closing it is reported by a later poll.
@@ -165,7 +146,7 @@ func TestLiveRunner(t *testing.T) {
 	t.Cleanup(func() { ln.Close() })
 	lport := port(ln.Addr())
 
-	out := &runnerOut{}
+	out := &collectortest.MemOutput{}
 	r := collector.NewRunner(collector.RunnerOptions{})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -176,9 +157,9 @@ func TestLiveRunner(t *testing.T) {
 	wait := func(what string, ok func([]event.Event) bool) {
 		t.Helper()
 		deadline := time.Now().Add(10 * time.Second)
-		for !ok(out.all()) {
+		for !ok(out.Events()) {
 			if time.Now().After(deadline) {
-				t.Fatalf("no %s after 10 s: %v", what, lines(out.all()))
+				t.Fatalf("no %s after 10 s: %v", what, lines(out.Events()))
 			}
 			time.Sleep(10 * time.Millisecond)
 		}
@@ -199,7 +180,7 @@ func TestLiveRunner(t *testing.T) {
 		t.Fatal(err)
 	}
 	done <- nil
-	for _, ev := range out.all() {
+	for _, ev := range out.Events() {
 		if err := ev.Validate(); err != nil {
 			t.Errorf("%s: %v", ev.Event.Action, err)
 		}

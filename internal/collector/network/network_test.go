@@ -3,7 +3,6 @@ package network
 import (
 	"context"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/vigil-sec/vigil/internal/collector"
+	"github.com/vigil-sec/vigil/internal/collector/collectortest"
 	"github.com/vigil-sec/vigil/internal/event"
 	"github.com/vigil-sec/vigil/internal/hostfs"
 )
@@ -21,44 +21,6 @@ func fixtureDir(t *testing.T, name string) string {
 	t.Helper()
 	_, file, _, _ := runtime.Caller(0)
 	return filepath.Join(filepath.Dir(file), "..", "..", "..", "testdata", "rootfs", name)
-}
-
-// copyTree copies a fixture tree, links as links and modes kept, into a
-// temporary directory that the test may change.
-func copyTree(t *testing.T, src string) string {
-	t.Helper()
-	dst := t.TempDir()
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		to := filepath.Join(dst, rel)
-		switch {
-		case d.Type()&fs.ModeSymlink != 0:
-			target, err := os.Readlink(p)
-			if err != nil {
-				return err
-			}
-			return os.Symlink(target, to)
-		case d.IsDir():
-			return os.MkdirAll(to, 0o755)
-		default:
-			b, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			fi, err := d.Info()
-			if err != nil {
-				return err
-			}
-			return os.WriteFile(to, b, fi.Mode().Perm())
-		}
-	})
-	if err != nil {
-		t.Fatalf("copy %s: %v", src, err)
-	}
-	return dst
 }
 
 // clock is a settable clock for the collector.
@@ -201,7 +163,7 @@ func tcpRow(sl int, local, remote, state string, uid, inode int) string {
 }
 
 func TestFixturePolls(t *testing.T) {
-	dir := copyTree(t, fixtureDir(t, "debian12"))
+	dir := collectortest.CopyTree(t, fixtureDir(t, "debian12"))
 	root, err := hostfs.New(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -292,7 +254,7 @@ func TestFixturePolls(t *testing.T) {
 }
 
 func TestFailedTableKeepsState(t *testing.T) {
-	dir := copyTree(t, fixtureDir(t, "debian12"))
+	dir := collectortest.CopyTree(t, fixtureDir(t, "debian12"))
 	root, _ := hostfs.New(dir)
 	clk := &clock{time.Now()}
 	c := build(t, root, t.TempDir(), clk, nil)
