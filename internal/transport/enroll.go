@@ -129,7 +129,7 @@ const (
 	AgentKeyFile  = "agent.key"
 	AgentCertFile = "agent.crt"
 	AgentCAFile   = "server-ca.crt"
-	AgentIDFile   = "agent.id"
+	AgentIDFile   = "enrolled.id"
 )
 
 // Identity is an enrolled agent's credentials.
