@@ -27,6 +27,11 @@ func dayStart(day int) time.Time {
 func eventsTable(day int) string { return "events_" + strconv.Itoa(day) }
 func ftsTable(day int) string    { return "fts_" + strconv.Itoa(day) }
 
+// PartitionSchema returns the statements that create the tables and indexes
+// of one day (YYYYMMDD), named events_YYYYMMDD and fts_YYYYMMDD; bench/ingest
+// loads the same schema with the sqlite3 tool for comparison.
+func PartitionSchema(day int) []string { return partitionDDL(day) }
+
 // partitionDDL creates one day's tables. Only the integer day is pasted.
 func partitionDDL(day int) []string {
 	t, f := eventsTable(day), ftsTable(day)

@@ -1,0 +1,93 @@
+package sqlite
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/vigil-sec/vigil/internal/event"
+	"github.com/vigil-sec/vigil/internal/store"
+	"github.com/vigil-sec/vigil/internal/store/storetest"
+)
+
+var benchEnd = time.Date(2026, 11, 8, 0, 0, 0, 0, time.UTC)
+
+// BenchmarkIngest measures events/s committed in batches of 500, with
+// synchronous FULL (the default) and NORMAL.
+func BenchmarkIngest(b *testing.B) {
+	evs := storetest.FleetEvents(100000, benchEnd, 1, 1)
+	for _, sync := range []string{"FULL", "NORMAL"} {
+		b.Run(sync, func(b *testing.B) {
+			s, err := Open(context.Background(), filepath.Join(b.TempDir(), "b.db"), Options{Synchronous: sync})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			b.ResetTimer()
+			seq := uint64(0)
+			for b.Loop() {
+				for i := 0; i < len(evs); i += 500 {
+					seq++
+					batch := evs[i:min(i+500, len(evs))]
+					// Fresh ids each round so that nothing is deduplicated.
+					if _, err := s.Ingest(context.Background(), store.Batch{AgentID: "a", Seq: seq, Events: renumber(batch, seq)}); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			b.ReportMetric(float64(b.N*len(evs))/b.Elapsed().Seconds(), "events/s")
+		})
+	}
+}
+
+func renumber(evs []event.Event, seq uint64) []event.Event {
+	out := make([]event.Event, len(evs))
+	for i, e := range evs {
+		e.Event.ID = event.DeterministicID(e.Timestamp, "bench", strconv.FormatUint(seq, 10), strconv.Itoa(i))
+		out[i] = e
+	}
+	return out
+}
+
+var (
+	queryOnce  sync.Once
+	queryStore *Store
+)
+
+// BenchmarkQueries runs the typical queries over 300,000 events (7 days).
+// bench/ingest runs them over millions.
+func BenchmarkQueries(b *testing.B) {
+	queryOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "vigil-bench-")
+		if err != nil {
+			b.Fatal(err)
+		}
+		s, err := Open(context.Background(), filepath.Join(dir, "q.db"), Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		evs := storetest.FleetEvents(300000, benchEnd, 7, 2)
+		for i := 0; i < len(evs); i += 500 {
+			if _, err := s.Ingest(context.Background(), store.Batch{AgentID: "a", Seq: uint64(i), Events: evs[i:min(i+500, len(evs))]}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := s.Flush(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+		queryStore = s
+	})
+	for _, q := range storetest.BenchQueries {
+		b.Run(q.Name, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := storetest.RunBenchQuery(context.Background(), queryStore, q, benchEnd); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
