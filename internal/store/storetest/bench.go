@@ -15,15 +15,41 @@ import (
 // users, 85% exec events with varied command lines, the rest logins, file
 // changes and connections, evenly spread over the days before end.
 func FleetEvents(n int, end time.Time, days int, seed uint64) []event.Event {
-	r := rand.New(rand.NewPCG(seed, 7))
-	span := int64(days) * int64(24*time.Hour)
-	start := end.Add(-time.Duration(span))
-	evs := make([]event.Event, n)
-	for i := range evs {
-		ts := start.Add(time.Duration(span / int64(n) * int64(i))).Add(time.Duration(r.IntN(1000)))
-		evs[i] = fleetEvent(r, ts, i)
+	g := NewFleetGen(n, end, days, seed)
+	evs := make([]event.Event, 0, n)
+	for {
+		e, ok := g.Next()
+		if !ok {
+			return evs
+		}
+		evs = append(evs, e)
 	}
-	return evs
+}
+
+// FleetGen generates the events of FleetEvents one at a time, for loads
+// too large to hold in memory.
+type FleetGen struct {
+	r     *rand.Rand
+	start time.Time
+	step  int64
+	i, n  int
+}
+
+// NewFleetGen returns a generator of n events (see FleetEvents).
+func NewFleetGen(n int, end time.Time, days int, seed uint64) *FleetGen {
+	span := int64(days) * int64(24*time.Hour)
+	return &FleetGen{r: rand.New(rand.NewPCG(seed, 7)), start: end.Add(-time.Duration(span)), step: span / int64(max(n, 1)), n: n}
+}
+
+// Next returns the next event, or false after the last.
+func (g *FleetGen) Next() (event.Event, bool) {
+	if g.i >= g.n {
+		return event.Event{}, false
+	}
+	ts := g.start.Add(time.Duration(g.step * int64(g.i))).Add(time.Duration(g.r.IntN(1000)))
+	e := fleetEvent(g.r, ts, g.i)
+	g.i++
+	return e, true
 }
 
 var fleetCommands = [][]string{
