@@ -37,6 +37,16 @@
 // is taken from the opened descriptor, so hash and metadata always belong to
 // the same inode.
 //
+// Scanner.Rescan compares with the previous baseline during the walk (one
+// map lookup per entry it does anyway) instead of a separate Diff pass,
+// which cost a fifth of a rescan. Measured on /usr (153,218 entries,
+// 5.52 GB, 2 vCPU, warm cache; bench/fim_vs_aide): baseline 2.98 s, rescan
+// of the unchanged tree 0.36 s (8.3x; about 70% of its CPU time is getdents64
+// and fstatat), aide --init -W 2 23.95 s in the same session (vigil 4.9-5.4x
+// faster). The walk is bounded by one stat per entry in the kernel; the
+// baseline by SHA-NI hashing at ~1.8 GB/s per core, so the rescan ratio
+// stays below 10x on this machine.
+//
 // # Changes
 //
 // Content (hash, size, type, link target) changing is "updated"; mode,
