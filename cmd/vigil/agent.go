@@ -26,6 +26,8 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fromStart := fs.Bool("from-start", false, "on a first start, read existing log files from the beginning")
 	stateDir := fs.String("state", "", "state `DIR` (identity, positions, baselines)")
 	name := fs.String("name", "", "host `NAME` reported in events")
+	server := fs.String("server", "", "send events to the vigil server at `URL` (https://HOST:PORT)")
+	enroll := fs.String("enroll", "", "enroll with the server using `TOKEN` (once; the identity is kept in the state dir)")
 	logLevel := fs.String("log-level", "", "log `LEVEL` on stderr: debug, info, warn, error")
 	queueSize := fs.Int("queue-size", 0, "events buffered before the output (`N`)")
 	printConfig := fs.Bool("print-config", false, "print the effective configuration, documented, and exit")
@@ -65,6 +67,8 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			cfg.StateDir = *stateDir
 		case "name":
 			cfg.Name = *name
+		case "server":
+			cfg.Server = *server
 		case "log-level":
 			cfg.LogLevel = *logLevel
 		case "queue-size":
@@ -80,6 +84,9 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := cfg.Validate(); err != nil {
 		return cli.UsageError("%v", err)
 	}
+	if *enroll != "" && cfg.Server == "" {
+		return cli.UsageError("--enroll needs --server (or server: in the config file)")
+	}
 	if *printConfig {
 		return cfg.WriteDocumented(stdout)
 	}
@@ -88,6 +95,8 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Root:    hostfs.Live(),
 		Logger:  newLogger(stderr, cfg.LogLevel),
 		Stdout:  stdout,
+
+		EnrollToken: *enroll,
 	})
 }
 

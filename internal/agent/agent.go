@@ -29,6 +29,19 @@ type Options struct {
 	Logger  *slog.Logger
 	Stdout  io.Writer
 	Now     func() time.Time
+	// EnrollToken enrolls the agent with cfg.Server when it has no identity
+	// yet (vigil agent --enroll TOKEN). It is a secret: never in the config
+	// file, never logged.
+	EnrollToken string
+	// Output, when set, receives the events instead of cfg.Output or the
+	// server (for embedding the agent).
+	Output collector.Output
+}
+
+// output is where the runner's events go, with what it takes to stop it.
+type output interface {
+	collector.Output
+	Close() error
 }
 
 // Run runs the agent until ctx ends.
@@ -48,41 +61,51 @@ func Run(ctx context.Context, cfg *Config, opts Options) error {
 		return err
 	}
 	host := hostIdentity(ctx, opts.Root, cfg.Name)
-	base := collector.Deps{
-		Root: opts.Root, Logger: log, Now: opts.Now, FromStart: cfg.FromStart,
-		Host:  host,
-		Agent: event.Agent{ID: agentID, Name: host.Name, Version: opts.Version, Type: "vigil"},
-	}
-	instances, err := build(cfg, base)
-	if err != nil {
-		return err
-	}
-	if len(instances) == 0 {
-		return errors.New("no collector can run on this host (see the warnings above)")
-	}
+	agentInfo := event.Agent{ID: agentID, Name: host.Name, Version: opts.Version, Type: "vigil"}
 
-	var out interface {
-		collector.Output
-		Close() error
-	}
-	if cfg.Output == "-" || cfg.Output == "" {
+	var out output
+	dest := cfg.Output
+	switch {
+	case opts.Output != nil:
+		out, dest = keepOpen{opts.Output}, "embedded"
+	case cfg.Server != "":
+		sh, err := startShipper(ctx, cfg, opts, host, &agentInfo)
+		if err != nil {
+			return err
+		}
+		out, dest = sh, cfg.Server
+	case cfg.Output == "-" || cfg.Output == "":
 		out = NewNDJSON(opts.Stdout)
-	} else {
+	default:
 		f, err := OpenNDJSON(cfg.Output)
 		if err != nil {
 			return err
 		}
 		out = f
 	}
+
+	base := collector.Deps{
+		Root: opts.Root, Logger: log, Now: opts.Now, FromStart: cfg.FromStart,
+		Host: host, Agent: agentInfo,
+	}
+	instances, err := build(cfg, base)
+	if err != nil {
+		out.Close()
+		return err
+	}
+	if len(instances) == 0 {
+		out.Close()
+		return errors.New("no collector can run on this host (see the warnings above)")
+	}
 	names := make([]string, len(instances))
 	for i, in := range instances {
 		names[i] = in.Name
 	}
-	log.Info("agent started", "agent_id", agentID, "host", host.Name, "collectors", strings.Join(names, ","), "output", cfg.Output)
+	log.Info("agent started", "agent_id", agentInfo.ID, "host", host.Name, "collectors", strings.Join(names, ","), "output", dest)
 
 	runner := collector.NewRunner(collector.RunnerOptions{
 		QueueSize: cfg.QueueSize, HealthInterval: cfg.HealthInterval, StateInterval: cfg.StateInterval,
-		Logger: log, Now: opts.Now, Host: host, Agent: base.Agent,
+		Logger: log, Now: opts.Now, Host: host, Agent: agentInfo,
 	})
 	done := make(chan error, 1)
 	go func() { done <- runner.Run(ctx, instances, out) }()
@@ -101,6 +124,12 @@ func Run(ctx context.Context, cfg *Config, opts Options) error {
 	log.Info("agent stopped")
 	return err
 }
+
+// keepOpen is an embedder's output: the agent flushes it but does not close
+// it.
+type keepOpen struct{ collector.Output }
+
+func (k keepOpen) Close() error { return k.Flush() }
 
 // build creates the enabled collectors. With an explicit list every named
 // collector must start; without one, collectors that cannot run here are

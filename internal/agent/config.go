@@ -30,9 +30,21 @@ type Config struct {
 	StateInterval  time.Duration `yaml:"state_interval" doc:"how often snapshot collectors re-emit their full state (existing_* events)"`
 	LogLevel       string        `yaml:"log_level" doc:"agent log level on stderr: debug, info, warn or error"`
 
+	Server string `yaml:"server" doc:"vigil server URL (https://HOST:PORT); when set, events go to the server through the disk spool instead of to output"`
+	Spool  Spool  `yaml:"spool" doc:"the disk spool that holds events until the server acknowledges them"`
+	// HeartbeatInterval is how often the agent reports to the server.
+	HeartbeatInterval time.Duration `yaml:"heartbeat_interval" doc:"how often the agent reports its health and policy version to the server"`
+
 	// Collectors holds each collector's own section, keyed by name; the
 	// values are the registrations' config structs after decoding.
 	Collectors map[string]any `yaml:"collectors" doc:"per-collector settings"`
+}
+
+// Spool bounds the agent's disk spool. When it is full the oldest events are
+// dropped and an events_dropped event says how many, from when to when.
+type Spool struct {
+	MaxBytes int64         `yaml:"max_bytes" doc:"largest total size of the spool in bytes"`
+	MaxAge   time.Duration `yaml:"max_age" doc:"events older than this are dropped (and reported) rather than sent"`
 }
 
 // DefaultStateDir is where a root agent keeps its state.
@@ -49,6 +61,9 @@ func Default() *Config {
 		StateInterval:  12 * time.Hour,
 		LogLevel:       "info",
 		Collectors:     map[string]any{},
+		Spool:          Spool{MaxBytes: 256 << 20, MaxAge: 7 * 24 * time.Hour},
+
+		HeartbeatInterval: 30 * time.Second,
 	}
 	if os.Geteuid() != 0 {
 		if home, err := os.UserHomeDir(); err == nil {
@@ -185,6 +200,18 @@ func (c *Config) Validate() error {
 	case "debug", "info", "warn", "error":
 	default:
 		errs = append(errs, fmt.Errorf("log_level must be debug, info, warn or error, not %q", c.LogLevel))
+	}
+	if c.Server != "" && !strings.HasPrefix(c.Server, "https://") {
+		errs = append(errs, fmt.Errorf("server must be an https:// URL, not %q", c.Server))
+	}
+	if c.Spool.MaxBytes < 1<<20 {
+		errs = append(errs, errors.New("spool.max_bytes must be at least 1 MiB"))
+	}
+	if c.Spool.MaxAge < time.Minute {
+		errs = append(errs, errors.New("spool.max_age must be at least 1m"))
+	}
+	if c.HeartbeatInterval < time.Second {
+		errs = append(errs, errors.New("heartbeat_interval must be at least 1s"))
 	}
 	if c.StateDir == "" {
 		errs = append(errs, errors.New("state_dir must be set"))
