@@ -1,10 +1,12 @@
 package postgres
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -56,6 +58,15 @@ func (c *columnsArrays) add(e *event.Event) error {
 	if e.File != nil {
 		file = e.File.Path
 	}
+	// PostgreSQL text holds neither NUL nor invalid UTF-8, and jsonb no
+	// \u0000: both become U+FFFD (encoding/json already did so for invalid
+	// UTF-8 in the document).
+	for _, p := range []*string{&hostID, &hostName, &cat, &userName, &pName, &pExe, &cmd, &src, &dst, &file} {
+		*p = pgText(*p)
+	}
+	e.Event.ID, e.Event.Action, e.Event.Outcome = pgText(e.Event.ID), pgText(e.Event.Action), pgText(e.Event.Outcome)
+	e.Event.Kind, e.Event.Dataset, e.Message = pgText(e.Event.Kind), pgText(e.Event.Dataset), pgText(e.Message)
+	doc = bytes.ReplaceAll(doc, []byte(`\u0000`), []byte(`\ufffd`))
 	c.id = append(c.id, e.Event.ID)
 	c.ts = append(c.ts, e.Timestamp.UnixNano())
 	c.hostID, c.hostName = append(c.hostID, hostID), append(c.hostName, hostName)
@@ -67,6 +78,10 @@ func (c *columnsArrays) add(e *event.Event) error {
 	c.src, c.dst, c.file = append(c.src, src), append(c.dst, dst), append(c.file, file)
 	c.doc = append(c.doc, string(doc))
 	return nil
+}
+
+func pgText(s string) string {
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
 }
 
 const insertEvents = `INSERT INTO events (id, ts, host_id, host_name, category, categories, action, outcome, kind, dataset,

@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/vigil-sec/vigil/internal/event"
+	"github.com/vigil-sec/vigil/internal/query"
 	"github.com/vigil-sec/vigil/internal/store"
 	"github.com/vigil-sec/vigil/internal/store/postgres/pgtest"
 	"github.com/vigil-sec/vigil/internal/store/storetest"
@@ -110,5 +112,33 @@ func TestSharedDatabase(t *testing.T) {
 	got, err := stores[0].Count(ctx, nil, evs[0].Timestamp.AddDate(0, 0, -1), evs[len(evs)-1].Timestamp.AddDate(0, 0, 1))
 	if err != nil || got != int64(len(evs)) {
 		t.Errorf("count = %d, %v; want %d", got, err, len(evs))
+	}
+}
+
+// TestHostileText: NUL bytes and invalid UTF-8 in events are stored (as
+// U+FFFD) instead of failing the batch forever, and in queries they are bad
+// requests, not server errors.
+func TestHostileText(t *testing.T) {
+	s := openDSN(t, newDB(t))
+	defer s.Close()
+	ctx := context.Background()
+	e := storetest.Corpus(1, 1)[0]
+	e.Message = "bad\x00byte \xff here"
+	res, err := s.Ingest(ctx, store.Batch{AgentID: "a", Seq: 1, Events: []event.Event{e}})
+	if err != nil || res.Stored != 1 {
+		t.Fatalf("ingest: %+v, %v", res, err)
+	}
+	for _, q := range []string{"message:*\x00*", "\xff\xfe"} {
+		n, err := query.Parse(q)
+		if err != nil {
+			continue
+		}
+		if _, err := s.Search(ctx, store.Search{Query: n}); !errors.Is(err, store.ErrBadRequest) {
+			t.Errorf("%q: err = %v, want ErrBadRequest", q, err)
+		}
+	}
+	n, _ := query.Parse("message:*here*")
+	if got, err := s.Search(ctx, store.Search{Query: n}); err != nil || len(got.Events) != 1 {
+		t.Errorf("search: %v, %v", got, err)
 	}
 }

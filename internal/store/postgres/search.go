@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/vigil-sec/vigil/internal/event"
 	"github.com/vigil-sec/vigil/internal/query"
@@ -35,6 +36,12 @@ func compileQuery(n query.Node) (compiled, error) {
 	c, err := query.Compile(n, dialect{})
 	if err != nil {
 		return compiled{}, fmt.Errorf("%w: %w", store.ErrBadRequest, err)
+	}
+	for _, a := range c.Args {
+		// PostgreSQL text cannot hold these; no stored value contains them.
+		if s, ok := a.(string); ok && (strings.ContainsRune(s, 0) || !utf8.ValidString(s)) {
+			return compiled{}, fmt.Errorf("%w: query: a value holds a NUL byte or invalid UTF-8", store.ErrBadRequest)
+		}
 	}
 	return compiled{c.Where, c.Args}, nil
 }

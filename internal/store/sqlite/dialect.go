@@ -170,7 +170,8 @@ func ftsQuery(pattern string) string {
 			i += size
 			r, size = utf8.DecodeRuneInString(pattern[i:])
 			cur = append(cur, r)
-		case r == '%' || r == '_':
+		case r == '%' || r == '_' || r == 0:
+			// NUL ends FTS5's query string: leave it to the LIKE.
 			flush()
 		default:
 			cur = append(cur, r)
