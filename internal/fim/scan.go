@@ -19,6 +19,13 @@ import (
 // DefaultMaxFileSize is the size above which files are not hashed.
 const DefaultMaxFileSize = 1 << 30
 
+// errNotRegular and errFileTooLarge are what readHash finds on the open file
+// when the path was replaced, or the file grew, after the walk's lstat.
+var (
+	errNotRegular   = errors.New("not a regular file")
+	errFileTooLarge = errors.New("file larger than the maximum hashed size")
+)
+
 // readBufSize is the read buffer of each hashing worker: large reads keep
 // the syscall count low (the hash itself runs at ~1.8 GB/s per core).
 const readBufSize = 1 << 20
@@ -396,10 +403,14 @@ func (w *walk) hashWorker() {
 		e := job.e
 		n, err := w.hashFile(&e, h, buf)
 		w.mu.Lock()
-		if err != nil {
+		switch {
+		case errors.Is(err, errFileTooLarge):
+			e.Flags = e.Flags&^FlagHashed | FlagTooLarge
+			w.stats.TooLarge++
+		case err != nil:
 			e.Flags |= FlagHashError
 			w.stats.Errors++
-		} else {
+		default:
 			w.stats.Hashed++
 			w.stats.HashedBytes += n
 		}
@@ -414,7 +425,7 @@ func (w *walk) hashWorker() {
 // the same inode even when the path was replaced after the lstat.
 func (w *walk) hashFile(e *Entry, h hash.Hash, buf []byte) (int64, error) {
 	h.Reset()
-	n, err := readHash(w.s.root.Path(e.Path), e, h, buf)
+	n, err := readHash(w.s.root.Path(e.Path), e, h, buf, w.s.opts.MaxFileSize)
 	if err != nil {
 		return n, err
 	}

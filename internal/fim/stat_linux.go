@@ -31,27 +31,38 @@ func fillStat(e *Entry, fi fs.FileInfo) {
 	e.Dev = st.Dev
 }
 
-// readHash opens a file without following a symbolic link and, where
-// allowed, without updating its access time, refreshes e from the open
-// descriptor and writes the content to h. Raw system calls keep the cost per
-// file at open, fstat, reads and close.
-func readHash(name string, e *Entry, h io.Writer, buf []byte) (int64, error) {
-	fd, err := unix.Open(name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NOATIME|unix.O_CLOEXEC, 0)
+// readHash opens a file without following a symbolic link, without
+// blocking (a FIFO put in the file's place must not stall the worker) and,
+// where allowed, without updating its access time, refreshes e from the open
+// descriptor and writes at most limit bytes of content to h. What the open
+// descriptor shows is what counts: a file that is no longer regular is
+// errNotRegular, one larger than limit errFileTooLarge. Raw system calls keep
+// the cost per file at open, fstat, reads and close.
+func readHash(name string, e *Entry, h io.Writer, buf []byte, limit int64) (int64, error) {
+	const flags = unix.O_RDONLY | unix.O_NOFOLLOW | unix.O_NONBLOCK | unix.O_CLOEXEC
+	fd, err := unix.Open(name, flags|unix.O_NOATIME, 0)
 	if err == unix.EPERM {
 		// O_NOATIME needs ownership or CAP_FOWNER.
-		fd, err = unix.Open(name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		fd, err = unix.Open(name, flags, 0)
 	}
 	if err != nil {
 		return 0, fmt.Errorf("open %s: %w", name, err)
 	}
 	defer unix.Close(fd)
 	var st unix.Stat_t
-	if err := unix.Fstat(fd, &st); err == nil && st.Mode&unix.S_IFMT == unix.S_IFREG {
-		fromStatT(e, &st)
+	if err := unix.Fstat(fd, &st); err != nil {
+		return 0, fmt.Errorf("stat %s: %w", name, err)
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return 0, fmt.Errorf("%s: %w", name, errNotRegular)
+	}
+	fromStatT(e, &st)
+	if st.Size > limit {
+		return 0, fmt.Errorf("%s: %w", name, errFileTooLarge)
 	}
 	var total int64
 	for {
-		n, err := unix.Read(fd, buf)
+		n, err := unix.Read(fd, buf[:min(int64(len(buf)), limit+1-total)])
 		if err == unix.EINTR {
 			continue
 		}
@@ -60,6 +71,10 @@ func readHash(name string, e *Entry, h io.Writer, buf []byte) (int64, error) {
 		}
 		if n <= 0 {
 			return total, nil
+		}
+		if total+int64(n) > limit {
+			// The file grew past the limit while it was read.
+			return total, fmt.Errorf("%s: %w", name, errFileTooLarge)
 		}
 		h.Write(buf[:n])
 		total += int64(n)

@@ -3,6 +3,7 @@
 package fim
 
 import (
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -16,16 +17,28 @@ func fillStat(e *Entry, fi fs.FileInfo) {
 	e.Mtime = fi.ModTime().UnixNano()
 }
 
-func readHash(name string, e *Entry, h io.Writer, buf []byte) (int64, error) {
+func readHash(name string, e *Entry, h io.Writer, buf []byte, limit int64) (int64, error) {
 	f, err := os.Open(name)
 	if err != nil {
 		return 0, err
 	}
 	defer f.Close()
-	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
-		fillStat(e, fi)
+	fi, err := f.Stat()
+	if err != nil {
+		return 0, err
 	}
-	return io.CopyBuffer(h, struct{ io.Reader }{f}, buf)
+	if !fi.Mode().IsRegular() {
+		return 0, fmt.Errorf("%s: %w", name, errNotRegular)
+	}
+	fillStat(e, fi)
+	if fi.Size() > limit {
+		return 0, fmt.Errorf("%s: %w", name, errFileTooLarge)
+	}
+	n, err := io.CopyBuffer(h, io.LimitReader(f, limit+1), buf)
+	if err == nil && n > limit {
+		err = fmt.Errorf("%s: %w", name, errFileTooLarge)
+	}
+	return n, err
 }
 
 func isPseudoFS(string) bool { return false }
