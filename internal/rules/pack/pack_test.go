@@ -17,7 +17,8 @@ import (
 // testEvent is the compact form of the test events in testdata/cases.json:
 // an exec (cmd, optional exe), a file event (file, action), an outgoing
 // connection (conn, ip, port, tags), a listening socket (listen, port, tags)
-// or a log line (log program, action, msg).
+// or a log line (log program, action, msg, and optionally outcome, user,
+// target user, attempts and the command sudo logged).
 type testEvent struct {
 	Cmd    string   `json:"cmd"`
 	Exe    string   `json:"exe"`
@@ -30,6 +31,14 @@ type testEvent struct {
 	Tags   []string `json:"tags"`
 	Log    string   `json:"log"`
 	Msg    string   `json:"msg"`
+	// Outcome, User, Target, Attempts and Command set event.outcome,
+	// user.name, user.effective.name, auth.attempts and
+	// process.command_line of a log line.
+	Outcome  string `json:"outcome"`
+	Command  string `json:"command"`
+	User     string `json:"user"`
+	Target   string `json:"target"`
+	Attempts int64  `json:"attempts"`
 }
 
 type ruleCase struct {
@@ -114,8 +123,18 @@ func (te testEvent) build() *event.Event {
 	case te.Log != "":
 		e := base(te.Action, event.CategoryAuthentication, event.TypeStart)
 		e.Event.Dataset = "vigil.login"
-		e.Process = &event.Process{Name: te.Log}
+		e.Process = &event.Process{Name: te.Log, CommandLine: te.Command}
 		e.Message = te.Msg
+		e.Event.Outcome = te.Outcome
+		if te.User != "" || te.Target != "" {
+			e.User = &event.User{Name: te.User}
+			if te.Target != "" {
+				e.User.Effective = &event.UserRef{Name: te.Target}
+			}
+		}
+		if te.Attempts > 0 {
+			e.Auth = &event.Auth{Attempts: te.Attempts}
+		}
 		return e
 	}
 	return nil
