@@ -21,6 +21,7 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"syscall"
 )
 
 // maxLinks bounds symlink resolution, as the kernel's ELOOP does.
@@ -126,18 +127,34 @@ func (r Root) Resolve(name string) (string, error) {
 	return r.Path(cur), nil
 }
 
-// Open opens a host file for reading.
+// Open opens a host file or directory for reading. Anything else (a FIFO, a
+// socket, a device) is refused with ErrNotRegular without blocking: host paths
+// such as ~/.ssh/authorized_keys are under users' control, and opening a FIFO
+// for reading would wait for a writer.
 func (r Root) Open(name string) (*os.File, error) {
 	p, err := r.Resolve(name)
 	if err != nil {
 		return nil, err
 	}
-	f, err := os.Open(p)
+	f, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, r.rename(err, name)
 	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, r.rename(err, name)
+	}
+	if !fi.Mode().IsRegular() && !fi.IsDir() {
+		f.Close()
+		return nil, &fs.PathError{Op: "open", Path: name, Err: ErrNotRegular}
+	}
 	return f, nil
 }
+
+// ErrNotRegular is returned by Open and ReadFile for a path that is neither a
+// regular file nor a directory.
+var ErrNotRegular = errors.New("not a regular file")
 
 // ReadFile reads a whole host file. Files larger than limit bytes (when limit > 0)
 // are refused with ErrTooLarge, so a hostile or runaway file cannot exhaust memory.
