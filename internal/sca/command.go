@@ -101,15 +101,17 @@ func (ev *evaluator) run(ctx context.Context, line string) *cmdOutput {
 }
 
 func (ev *evaluator) execProgram(ctx context.Context, argv []string) ([]byte, error) {
-	prog, err := exec.LookPath(argv[0])
-	if err != nil && strings.Contains(argv[0], "/") {
-		return nil, err
+	// A bare name is looked up in commandPath only, never in the caller's
+	// PATH: the program that runs as root must not depend on who started vigil.
+	var prog string
+	var err error
+	if strings.Contains(argv[0], "/") {
+		prog, err = exec.LookPath(argv[0])
+	} else {
+		prog, err = lookInPath(argv[0])
 	}
 	if err != nil {
-		prog, err = lookInPath(argv[0])
-		if err != nil {
-			return nil, err
-		}
+		return nil, err
 	}
 	cmd := exec.CommandContext(ctx, prog, argv[1:]...)
 	cmd.Args[0] = argv[0]
@@ -123,8 +125,7 @@ func (ev *evaluator) execProgram(ctx context.Context, argv []string) ([]byte, er
 	return buf.Bytes(), err
 }
 
-// lookInPath finds a program in commandPath (the caller's PATH may lack the
-// sbin directories).
+// lookInPath finds a program in commandPath.
 func lookInPath(name string) (string, error) {
 	for dir := range strings.SplitSeq(commandPath, ":") {
 		p, err := exec.LookPath(dir + "/" + name)
