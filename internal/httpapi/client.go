@@ -248,3 +248,7 @@ func (c *Client) CreateToken(ctx context.Context, req TokenRequest) (TokenRespon
 func (c *Client) Healthy(ctx context.Context) error {
 	return c.do(ctx, http.MethodGet, "/healthz", nil, nil)
 }
+
+// HTTP is the client's TLS-configured HTTP client (for endpoints the Client
+// has no method for, such as /metrics).
+func (c *Client) HTTP() *http.Client { return c.http }

@@ -158,4 +158,19 @@ func (s timedStore) Expire(ctx context.Context, cutoff map[string]time.Time, fal
 	return s.Store.Expire(ctx, cutoff, fallback)
 }
 
+func (s timedStore) Hosts(ctx context.Context) ([]store.Host, error) {
+	defer s.m.observe("hosts", time.Now())
+	return s.Store.Hosts(ctx)
+}
+
+func (s timedStore) UpsertHost(ctx context.Context, h store.Host) error {
+	defer s.m.observe("upsert_host", time.Now())
+	return s.Store.UpsertHost(ctx, h)
+}
+
+func (s timedStore) CreateToken(ctx context.Context, t store.Token) error {
+	defer s.m.observe("create_token", time.Now())
+	return s.Store.CreateToken(ctx, t)
+}
+
 var _ httpapi.MetricsWriter = (*Metrics)(nil)

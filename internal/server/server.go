@@ -46,8 +46,8 @@ type Config struct {
 	// RetentionDays.
 	Retention     map[string]int
 	RetentionDays int
-	// TokenFormat formats enrollment tokens (the transport's format).
-	TokenFormat TokenFormat
+	// NewToken makes enrollment tokens (transport.NewToken).
+	NewToken NewTokenFunc
 	Logger      *slog.Logger
 	Now         func() time.Time
 }
@@ -86,8 +86,8 @@ type Server struct {
 // Open initialises or reuses the data dir and opens the store.
 func Open(ctx context.Context, cfg Config) (*Server, error) {
 	cfg.defaults()
-	if cfg.OpenStore == nil {
-		return nil, errors.New("server: no store")
+	if cfg.OpenStore == nil || cfg.NewToken == nil {
+		return nil, errors.New("server: no store or token maker")
 	}
 	dir, err := InitDataDir(cfg.DataDir, cfg.Listen, cfg.Now())
 	if err != nil {
@@ -113,7 +113,7 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	httpapi.Register(s.mux, httpapi.Deps{
 		Store: s.st, AdminToken: dir.AdminToken, Metrics: m, Logger: cfg.Logger.With("component", "api"),
 		Now: cfg.Now, OfflineAfter: offlineAfter,
-		Tokens: tokenIssuer{st: s.st, ca: dir.CA, format: cfg.TokenFormat, now: cfg.Now},
+		Tokens: tokenIssuer{st: s.st, ca: dir.CA, newToken: cfg.NewToken, now: cfg.Now},
 	})
 	return s, nil
 }
@@ -133,7 +133,7 @@ func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, 
 
 // IssueToken creates an enrollment token in the server's store.
 func (s *Server) IssueToken(ctx context.Context, ttl time.Duration, uses int) (string, store.Token, error) {
-	return IssueToken(ctx, s.st, s.dir.CA, s.cfg.TokenFormat, s.cfg.Now(), ttl, uses)
+	return IssueToken(ctx, s.st, s.dir.CA, s.cfg.NewToken, s.cfg.Now(), ttl, uses)
 }
 
 // Listen binds the listen address and records it in DIR/server.json. Run
@@ -194,10 +194,15 @@ func (s *Server) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// Requests run under base, which shutdown cancels after a grace period
+	// so that long polls and slow queries end before the deadline.
+	base, cancelBase := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelBase()
 	srv := &http.Server{
 		Handler: s.mux, TLSConfig: tcfg,
 		ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
-		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+		ErrorLog:    slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+		BaseContext: func(net.Listener) context.Context { return base },
 	}
 	loopCtx, stopLoops := context.WithCancel(ctx)
 	var wg sync.WaitGroup
@@ -209,7 +214,7 @@ func (s *Server) Run(ctx context.Context) error {
 	select {
 	case err = <-errc:
 	case <-ctx.Done():
-		err = shutdown(srv, errc)
+		err = shutdown(srv, errc, cancelBase)
 	}
 	stopLoops()
 	wg.Wait()
@@ -223,10 +228,14 @@ func (s *Server) Run(ctx context.Context) error {
 	return err
 }
 
-// shutdown gives requests most of ShutdownTimeout, then closes everything.
-func shutdown(srv *http.Server, errc <-chan error) error {
+// shutdown stops accepting, gives in-flight requests a second, then cancels
+// their context, and closes every connection still open one second before
+// ShutdownTimeout.
+func shutdown(srv *http.Server, errc <-chan error, cancelRequests context.CancelFunc) error {
 	sctx, cancel := context.WithTimeout(context.Background(), ShutdownTimeout-time.Second)
 	defer cancel()
+	grace := time.AfterFunc(time.Second, cancelRequests)
+	defer grace.Stop()
 	err := srv.Shutdown(sctx)
 	if err != nil {
 		err = srv.Close()

@@ -2,9 +2,6 @@ package server
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"time"
 
@@ -12,44 +9,33 @@ import (
 	"github.com/vigil-sec/vigil/internal/store"
 )
 
-// TokenFormat turns a new token's id and secret and the CA fingerprint into
-// the string handed to an agent (the transport package defines it).
-type TokenFormat func(id, secret, caFingerprint string) string
+// NewTokenFunc makes an enrollment token pinning the CA fingerprint: the
+// string for the operator and the record to store (transport.NewToken).
+type NewTokenFunc func(ttl time.Duration, uses int, caFingerprint string, now time.Time) (string, store.Token, error)
 
 // tokenIssuer creates enrollment tokens in a store.
 type tokenIssuer struct {
-	st     store.Store
-	ca     *pki.CA
-	format TokenFormat
-	now    func() time.Time
+	st       store.Store
+	ca       *pki.CA
+	newToken NewTokenFunc
+	now      func() time.Time
 }
 
 // IssueToken implements httpapi.TokenIssuer.
 func (ti tokenIssuer) IssueToken(ctx context.Context, ttl time.Duration, uses int) (string, store.Token, error) {
-	return IssueToken(ctx, ti.st, ti.ca, ti.format, ti.now(), ttl, uses)
+	return IssueToken(ctx, ti.st, ti.ca, ti.newToken, ti.now(), ttl, uses)
 }
 
-// IssueToken stores a new enrollment token valid for ttl and uses
-// enrollments and returns its string form. The store keeps only the
-// secret's SHA-256.
-func IssueToken(ctx context.Context, st store.Store, ca *pki.CA, format TokenFormat, now time.Time, ttl time.Duration, uses int) (string, store.Token, error) {
-	var idb [8]byte
-	var secretb [32]byte
-	_, _ = rand.Read(idb[:])
-	_, _ = rand.Read(secretb[:])
-	id, secret := hex.EncodeToString(idb[:]), hex.EncodeToString(secretb[:])
-	sum := sha256.Sum256([]byte(secret))
-	t := store.Token{ID: id, SecretHash: sum[:], CreatedAt: now, ExpiresAt: now.Add(ttl), UsesLeft: uses}
+// IssueToken makes an enrollment token valid for ttl and uses enrollments
+// and stores it (the store keeps only the secret's hash). It is how
+// `vigil server token create` works on a stopped server, too.
+func IssueToken(ctx context.Context, st store.Store, ca *pki.CA, newToken NewTokenFunc, now time.Time, ttl time.Duration, uses int) (string, store.Token, error) {
+	s, t, err := newToken(ttl, uses, pki.Fingerprint(ca.Cert), now)
+	if err != nil {
+		return "", store.Token{}, err
+	}
 	if err := st.CreateToken(ctx, t); err != nil {
 		return "", store.Token{}, fmt.Errorf("create token: %w", err)
 	}
-	if format == nil {
-		format = defaultTokenFormat
-	}
-	return format(id, secret, pki.Fingerprint(ca.Cert)), t, nil
-}
-
-// defaultTokenFormat is used when no transport format is wired in.
-func defaultTokenFormat(id, secret, fp string) string {
-	return "vgl1." + id + "." + secret + "." + fp
+	return s, t, nil
 }
