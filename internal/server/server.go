@@ -48,8 +48,8 @@ type Config struct {
 	RetentionDays int
 	// NewToken makes enrollment tokens (transport.NewToken).
 	NewToken NewTokenFunc
-	Logger      *slog.Logger
-	Now         func() time.Time
+	Logger   *slog.Logger
+	Now      func() time.Time
 }
 
 func (c *Config) defaults() {
