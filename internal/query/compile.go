@@ -84,14 +84,26 @@ func (c *compiler) node(n Node) (string, error) {
 		// An event without the field is "not" matched, as in Kibana.
 		return "NOT COALESCE((" + inner + "), FALSE)", nil
 	case Match:
+		if err := validField(n.Field); err != nil {
+			return "", err
+		}
 		return c.match(n)
 	case Exists:
+		if err := validField(n.Field); err != nil {
+			return "", err
+		}
 		kind, _ := event.KindOf(n.Field)
 		if kind == event.FieldStrings {
 			return c.d.AnyElement(n.Field, func(string) string { return "1=1" }), nil
 		}
 		return c.d.Scalar(n.Field, kind) + " IS NOT NULL", nil
 	case Range:
+		if err := validField(n.Field); err != nil {
+			return "", err
+		}
+		if !rangeOps[n.Op] {
+			return "", fmt.Errorf("query: %q is not a range operator", n.Op)
+		}
 		return c.rangeCond(n)
 	case Text:
 		parts := make([]string, len(bareTargets))
@@ -205,6 +217,18 @@ func wildcardPattern(raw string) string {
 		}
 	}
 	return b.String()
+}
+
+// rangeOps are the operators a Range may carry.
+var rangeOps = map[string]bool{">": true, ">=": true, "<": true, "<=": true}
+
+// validField checks a field name of a node again at compile time: nodes may
+// be built by hand, and the name ends up in the SQL text.
+func validField(f string) error {
+	if !fieldName.MatchString(f) || !event.KnownField(f) {
+		return fmt.Errorf("query: unknown field %q", f)
+	}
+	return nil
 }
 
 var fieldName = regexp.MustCompile(`^[@A-Za-z_][A-Za-z0-9_.@-]*$`)
