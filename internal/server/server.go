@@ -20,12 +20,13 @@ import (
 	"github.com/vigil-sec/vigil/internal/httpapi"
 	"github.com/vigil-sec/vigil/internal/pki"
 	"github.com/vigil-sec/vigil/internal/store"
+	"github.com/vigil-sec/vigil/internal/transport"
 )
 
 // Defaults.
 const (
 	DefaultListen            = "127.0.0.1:7700"
-	DefaultHeartbeatInterval = 10 * time.Second
+	DefaultHeartbeatInterval = transport.DefaultHeartbeatInterval
 	DefaultRetentionDays     = 90
 	// ShutdownTimeout bounds a stop: in-flight requests get most of it,
 	// then connections are closed.
@@ -46,10 +47,12 @@ type Config struct {
 	// RetentionDays.
 	Retention     map[string]int
 	RetentionDays int
-	// NewToken makes enrollment tokens (transport.NewToken).
+	// NewToken makes enrollment tokens (default transport.NewToken).
 	NewToken NewTokenFunc
-	Logger   *slog.Logger
-	Now      func() time.Time
+	// Transport tunes the agent endpoints.
+	Transport transport.ServerOptions
+	Logger    *slog.Logger
+	Now       func() time.Time
 }
 
 func (c *Config) defaults() {
@@ -64,6 +67,9 @@ func (c *Config) defaults() {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.NewToken == nil {
+		c.NewToken = transport.NewToken
 	}
 	if c.Now == nil {
 		c.Now = time.Now
@@ -86,8 +92,8 @@ type Server struct {
 // Open initialises or reuses the data dir and opens the store.
 func Open(ctx context.Context, cfg Config) (*Server, error) {
 	cfg.defaults()
-	if cfg.OpenStore == nil || cfg.NewToken == nil {
-		return nil, errors.New("server: no store or token maker")
+	if cfg.OpenStore == nil {
+		return nil, errors.New("server: no store")
 	}
 	dir, err := InitDataDir(cfg.DataDir, cfg.Listen, cfg.Now())
 	if err != nil {
@@ -115,6 +121,14 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 		Now: cfg.Now, OfflineAfter: offlineAfter,
 		Tokens: tokenIssuer{st: s.st, ca: dir.CA, newToken: cfg.NewToken, now: cfg.Now},
 	})
+	topts := cfg.Transport
+	if topts.Logger == nil {
+		topts.Logger = cfg.Logger
+	}
+	if topts.Now == nil {
+		topts.Now = cfg.Now
+	}
+	transport.NewServer(s.st, dir.CA, topts).Register(s.mux)
 	return s, nil
 }
 
@@ -127,9 +141,6 @@ func (s *Server) CA() *pki.CA { return s.dir.CA }
 
 // DataDir is the loaded data directory.
 func (s *Server) DataDir() *DataDir { return s.dir }
-
-// Handle mounts a handler (the transport's agent endpoints) before Run.
-func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
 
 // IssueToken creates an enrollment token in the server's store.
 func (s *Server) IssueToken(ctx context.Context, ttl time.Duration, uses int) (string, store.Token, error) {
