@@ -34,6 +34,10 @@ func commands() map[string]command {
 	return map[string]command{
 		"agent":     {"run the sentinel: record commands, logins, file changes, connections as events", runAgent},
 		"scan":      {"one-shot local security audit: inventory, baseline checks, score", runScan},
+		"server":    {"run the server: agents' events in, search and hosts API out (token create: enrollment tokens)", runServer},
+		"up":        {"server + local agent on this machine in one command (the quick start)", runUp},
+		"search":    {"search the events stored by a server (KQL query)", runSearch},
+		"hosts":     {"list the hosts of a server and their status; hosts revoke ID", runHosts},
 		"inventory": {"print the host inventory (packages, users, ports, ...)", runInventory},
 		"rules":     {"check Sigma rules (lint) and run them over recorded events (test)", runRules},
 		"version":   {"print the vigil version", runVersion},

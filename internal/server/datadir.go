@@ -128,3 +128,11 @@ func ReadServerInfo(dir string) (httpapi.ServerInfo, error) {
 	}
 	return info, nil
 }
+
+// LoadCA loads the CA of an initialised data dir without creating one.
+func LoadCA(dir string) (*pki.CA, error) {
+	if _, err := os.Stat(filepath.Join(dir, pki.CACertFile)); err != nil {
+		return nil, fmt.Errorf("load CA: %w", err)
+	}
+	return pki.LoadOrCreateCA(dir, time.Now())
+}
