@@ -39,7 +39,9 @@ func (f storeFlags) opener(log *slog.Logger) (func(ctx context.Context, dir stri
 			return nil, cli.UsageError("--store postgres needs --postgres DSN")
 		}
 		dsn := *f.dsn
-		return func(ctx context.Context, _ string) (store.Store, error) { return postgres.Open(ctx, dsn, postgres.Options{}) }, nil
+		return func(ctx context.Context, _ string) (store.Store, error) {
+			return postgres.Open(ctx, dsn, postgres.Options{})
+		}, nil
 	}
 	return func(ctx context.Context, dir string) (store.Store, error) {
 		return sqlite.Open(ctx, filepath.Join(dir, sqliteFile), sqlite.Options{Logger: log})
