@@ -254,9 +254,14 @@ func writeReport(rep *scanreport.Report, f scanFlags, stdout io.Writer) (err err
 	w := stdout
 	color := false
 	if f.output != "" {
-		file, err := os.OpenFile(f.output, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-		if err != nil {
-			return err
+		file, ferr := os.OpenFile(f.output, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+		if ferr != nil {
+			return ferr
+		}
+		// O_CREATE's mode applies only to a new file.
+		if ferr := file.Chmod(0o600); ferr != nil {
+			file.Close()
+			return fmt.Errorf("report: %w", ferr)
 		}
 		defer func() {
 			if cerr := file.Close(); err == nil {
