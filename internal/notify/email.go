@@ -46,8 +46,8 @@ type EmailConfig struct {
 	CAFile string `yaml:"ca_file"`
 	// Username and Password authenticate with AUTH PLAIN when set; the
 	// password is never sent in clear except to localhost.
-	Username string `yaml:"username"`
-	Password string `yaml:"password"`
+	Username string   `yaml:"username"`
+	Password string   `yaml:"password"`
 	From     string   `yaml:"from"`
 	To       []string `yaml:"to"`
 	// SubjectPrefix starts every subject (default "[vigil]").
@@ -275,7 +275,7 @@ func oneLine(s string) string {
 
 type alertView struct {
 	Level, Title, Host, RuleID, ID, Tags, First, Last string
-	Count                                            int
+	Count                                             int
 }
 
 type messageView struct {
