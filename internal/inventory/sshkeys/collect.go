@@ -3,6 +3,7 @@ package sshkeys
 import (
 	"context"
 	"errors"
+	"io"
 	"io/fs"
 	"path"
 	"strings"
@@ -30,7 +31,7 @@ func Collect(ctx context.Context, root hostfs.Root, users []accounts.User, patte
 	}
 	var sk skipped.List
 	var keys []Key
-	parsed := map[string][]Key{} // a file shared by several users is read once
+	parsed := map[string]keyFile{} // a file shared by several users is read once
 	for _, u := range users {
 		if err := ctx.Err(); err != nil {
 			return nil, nil, err
@@ -42,12 +43,20 @@ func Collect(ctx context.Context, root hostfs.Root, users []accounts.User, patte
 				continue
 			}
 			seen[file] = true
-			ks, done := parsed[file]
+			kf, done := parsed[file]
 			if !done {
-				ks = readKeys(root, file, &sk)
-				parsed[file] = ks
+				kf = readKeys(root, file, &sk)
+				parsed[file] = kf
 			}
-			for _, k := range ks {
+			if root.IsLive() && len(kf.keys) > 0 && !kf.readableBy(u) {
+				// The agent reads as root; sshd reads as the user. A link
+				// from a user's file to a file the user cannot read must
+				// not put its keys under that user's name. (Owners in a
+				// fixture tree are whoever checked it out: not checked.)
+				sk.Add(file, 0, "not readable by %s (owner uid %d, mode %04o): keys not attributed", u.Name, kf.uid, kf.mode)
+				continue
+			}
+			for _, k := range kf.keys {
 				k.User = u.Name
 				keys = append(keys, k)
 			}
@@ -56,15 +65,55 @@ func Collect(ctx context.Context, root hostfs.Root, users []accounts.User, patte
 	return keys, sk, nil
 }
 
-func readKeys(root hostfs.Root, file string, sk *skipped.List) []Key {
-	data, err := root.ReadFile(file, maxFile)
+// keyFile is one parsed authorized_keys file with the owner and mode of the
+// file actually opened (after symbolic links).
+type keyFile struct {
+	keys     []Key
+	uid, gid uint32
+	mode     fs.FileMode
+}
+
+// readableBy reports whether u could read the file itself, as sshd does when
+// it opens the file with the user's privileges.
+func (kf keyFile) readableBy(u accounts.User) bool {
+	switch {
+	case u.UID == 0, kf.mode&0o004 != 0:
+		return true
+	case kf.uid == u.UID:
+		return kf.mode&0o400 != 0
+	case kf.gid == u.GID:
+		return kf.mode&0o040 != 0
+	}
+	return false
+}
+
+func readKeys(root hostfs.Root, file string, sk *skipped.List) keyFile {
+	f, err := root.Open(file)
 	if err != nil {
 		if !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, fs.ErrInvalid) && !isNotDir(err) {
 			sk.Add(file, 0, "unreadable: %v", err)
 		}
-		return nil
+		return keyFile{}
 	}
-	return Parse(file, data, sk)
+	defer f.Close()
+	var kf keyFile
+	if fi, err := f.Stat(); err == nil {
+		kf.mode = fi.Mode().Perm()
+		if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+			kf.uid, kf.gid = st.Uid, st.Gid
+		}
+	}
+	data, err := io.ReadAll(io.LimitReader(f, maxFile+1))
+	if err != nil {
+		sk.Add(file, 0, "unreadable: %v", err)
+		return kf
+	}
+	if len(data) > maxFile {
+		sk.Add(file, 0, "larger than %d bytes; not read", maxFile)
+		return kf
+	}
+	kf.keys = Parse(file, data, sk)
+	return kf
 }
 
 // isNotDir reports ENOTDIR, as when a home directory is a file.
