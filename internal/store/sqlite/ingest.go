@@ -78,6 +78,9 @@ func toRow(e *event.Event) (row, error) {
 // Ingest commits a batch in one transaction together with its (agent, seq)
 // record; a batch seen before stores nothing. Events whose event.id is
 // already stored are skipped.
+//
+// Group commit: concurrent Ingest calls are merged into one transaction
+// (see commitGroup), and each returns only after that shared commit.
 func (s *Store) Ingest(ctx context.Context, b store.Batch) (store.IngestResult, error) {
 	if b.AgentID == "" {
 		return store.IngestResult{}, fmt.Errorf("ingest: empty agent id: %w", store.ErrBadRequest)
@@ -97,66 +100,144 @@ func (s *Store) Ingest(ctx context.Context, b store.Batch) (store.IngestResult, 
 	// Group by day so that each partition gets one prepared statement.
 	slices.SortStableFunc(rows, func(a, b row) int { return a.day - b.day })
 
+	req := &ingestReq{ctx: ctx, agentID: b.AgentID, seq: b.Seq, rows: rows, done: make(chan ingestDone, 1)}
+	s.qmu.Lock()
+	s.queue = append(s.queue, req)
+	s.qmu.Unlock()
+
+	// Whoever holds the writer lock next commits everything queued so far,
+	// this request included unless an earlier leader already took it.
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.qmu.Lock()
+	group := s.queue
+	s.queue = nil
+	s.qmu.Unlock()
+	if len(group) > 0 {
+		s.commitGroup(group)
+	}
+	s.mu.Unlock()
+	d := <-req.done
+	return d.res, d.err
+}
+
+// ingestReq is one Ingest call waiting for a group commit.
+type ingestReq struct {
+	ctx     context.Context
+	agentID string
+	seq     uint64
+	rows    []row
+	done    chan ingestDone // buffered: the committer never blocks
+}
+
+type ingestDone struct {
+	res store.IngestResult
+	err error
+}
+
+// commitGroup commits the requests of group in one transaction, which keeps
+// each batch's semantics: batches are applied in order, each first records
+// (agent, seq) — a duplicate, also within the group, stores nothing — then
+// its events with INSERT OR IGNORE. If the shared transaction fails, each
+// request is retried alone, so that one failing batch does not fail the
+// others. The caller holds s.mu.
+func (s *Store) commitGroup(group []*ingestReq) {
+	if len(group) > 1 {
+		live := group[:0:0]
+		for _, r := range group {
+			if err := r.ctx.Err(); err != nil {
+				r.done <- ingestDone{err: fmt.Errorf("ingest: %w", err)}
+				continue
+			}
+			live = append(live, r)
+		}
+		res, err := s.commit(context.Background(), live)
+		if err == nil {
+			for i, r := range live {
+				r.done <- ingestDone{res: res[i]}
+			}
+			return
+		}
+		group = live
+	}
+	for _, r := range group {
+		res, err := s.commit(r.ctx, []*ingestReq{r})
+		if err != nil {
+			r.done <- ingestDone{err: err}
+			continue
+		}
+		r.done <- ingestDone{res: res[0]}
+	}
+}
+
+// commit applies reqs in one transaction and returns their results.
+func (s *Store) commit(ctx context.Context, reqs []*ingestReq) ([]store.IngestResult, error) {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
-		return store.IngestResult{}, fmt.Errorf("ingest: begin: %w", err)
+		return nil, fmt.Errorf("ingest: begin: %w", err)
 	}
 	defer tx.Rollback()
-	res, err := tx.ExecContext(ctx, "INSERT OR IGNORE INTO batches (agent_id, seq, committed_ns) VALUES (?, ?, ?)",
-		b.AgentID, int64(b.Seq), s.opts.Now().UnixNano())
-	if err != nil {
-		return store.IngestResult{}, fmt.Errorf("ingest: record batch: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return store.IngestResult{Duplicate: true}, nil
-	}
-	var newDays []int
-	stored := 0
-	for start := 0; start < len(rows); {
-		day := rows[start].day
-		end := start
-		for end < len(rows) && rows[end].day == day {
-			end++
-		}
-		if !s.days[day] {
-			if err := ensureDay(ctx, tx, day); err != nil {
-				return store.IngestResult{}, fmt.Errorf("ingest: %w", err)
-			}
-			newDays = append(newDays, day)
-		}
-		n, err := insertRows(ctx, tx, day, rows[start:end])
+	now := s.opts.Now().UnixNano()
+	results := make([]store.IngestResult, len(reqs))
+	newDays := map[int]bool{}
+	stmts := stmtCache{}
+	defer stmts.close()
+	for i, r := range reqs {
+		res, err := tx.ExecContext(ctx, "INSERT OR IGNORE INTO batches (agent_id, seq, committed_ns) VALUES (?, ?, ?)",
+			r.agentID, int64(r.seq), now)
 		if err != nil {
-			return store.IngestResult{}, fmt.Errorf("ingest: %w", err)
+			return nil, fmt.Errorf("ingest: record batch: %w", err)
 		}
-		stored += n
-		start = end
+		if n, _ := res.RowsAffected(); n == 0 {
+			results[i].Duplicate = true
+			continue
+		}
+		for start := 0; start < len(r.rows); {
+			day := r.rows[start].day
+			end := start
+			for end < len(r.rows) && r.rows[end].day == day {
+				end++
+			}
+			if !s.days[day] && !newDays[day] {
+				if err := ensureDay(ctx, tx, day); err != nil {
+					return nil, fmt.Errorf("ingest: %w", err)
+				}
+				newDays[day] = true
+			}
+			n, err := insertRows(ctx, tx, stmts, day, r.rows[start:end])
+			if err != nil {
+				return nil, fmt.Errorf("ingest: %w", err)
+			}
+			results[i].Stored += n
+			start = end
+		}
 	}
 	if err := tx.Commit(); err != nil {
-		return store.IngestResult{}, fmt.Errorf("ingest: commit: %w", err)
+		return nil, fmt.Errorf("ingest: commit: %w", err)
 	}
-	for _, d := range newDays {
+	for d := range newDays {
 		s.days[d] = true
 	}
-	return store.IngestResult{Stored: stored}, nil
+	return results, nil
+}
+
+// stmtCache holds a transaction's insert statements by day and row count.
+type stmtCache map[[2]int]stmtExec
+
+func (c stmtCache) close() {
+	for _, st := range c {
+		st.Close()
+	}
 }
 
 // insertRows inserts one day's rows with a statement of up to 32 rows
 // (fewer round trips through the driver than one row a statement).
-func insertRows(ctx context.Context, tx execPreparer, day int, rows []row) (int, error) {
+func insertRows(ctx context.Context, tx execPreparer, stmts stmtCache, day int, rows []row) (int, error) {
 	const per = 32
-	stmts := map[int]stmtExec{}
-	defer func() {
-		for _, st := range stmts {
-			st.Close()
-		}
-	}()
 	stored := 0
 	args := make([]any, 0, per*19)
 	for start := 0; start < len(rows); start += per {
 		chunk := rows[start:min(start+per, len(rows))]
-		st, ok := stmts[len(chunk)]
+		st, ok := stmts[[2]int{day, len(chunk)}]
 		if !ok {
 			q := "INSERT OR IGNORE INTO " + eventsTable(day) + " " + insertCols + " VALUES " + insertVals
 			for range len(chunk) - 1 {
@@ -166,7 +247,7 @@ func insertRows(ctx context.Context, tx execPreparer, day int, rows []row) (int,
 			if st, err = tx.PrepareContext(ctx, q); err != nil {
 				return 0, fmt.Errorf("prepare insert into %d: %w", day, err)
 			}
-			stmts[len(chunk)] = st
+			stmts[[2]int{day, len(chunk)}] = st
 		}
 		args = args[:0]
 		for i := range chunk {

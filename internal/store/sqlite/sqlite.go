@@ -49,14 +49,16 @@ type Options struct {
 
 // Store is the SQLite store. It is safe for concurrent use by one process.
 type Store struct {
-	w    *sql.DB // one connection: SQLite has one writer
-	r    *sql.DB // read-only connections
-	opts Options
-	log  *slog.Logger
-	mu   sync.Mutex   // serialises writers and guards days
-	days map[int]bool // partitions known to exist
-	stop context.CancelFunc
-	done chan struct{}
+	w     *sql.DB // one connection: SQLite has one writer
+	r     *sql.DB // read-only connections
+	opts  Options
+	log   *slog.Logger
+	mu    sync.Mutex   // serialises writers and guards days
+	days  map[int]bool // partitions known to exist
+	qmu   sync.Mutex   // guards queue
+	queue []*ingestReq // Ingest calls waiting for the next group commit
+	stop  context.CancelFunc
+	done  chan struct{}
 }
 
 var _ store.Store = (*Store)(nil)
