@@ -180,16 +180,7 @@ func (s *Server) URL() string {
 // require) a client certificate signed by the CA: agents present one, the
 // admin API uses the bearer token.
 func (s *Server) tlsConfig() (*tls.Config, error) {
-	cert, err := tls.LoadX509KeyPair(s.dir.CertPath, s.dir.KeyPath)
-	if err != nil {
-		return nil, fmt.Errorf("server certificate: %w", err)
-	}
-	return &tls.Config{
-		MinVersion:   tls.VersionTLS12,
-		Certificates: []tls.Certificate{cert},
-		ClientAuth:   tls.VerifyClientCertIfGiven,
-		ClientCAs:    s.dir.CA.Pool(),
-	}, nil
+	return transport.ServerTLSConfig(s.dir.CA, s.dir.CertPath, s.dir.KeyPath)
 }
 
 // Run serves until ctx ends, then stops within ShutdownTimeout: in-flight
