@@ -119,7 +119,7 @@ func decodeNDJSON(raw []byte) ([]event.Event, error) {
 		if len(events) == MaxBatchEvents {
 			return nil, fmt.Errorf("%w: more than %d events", ErrBatchTooLarge, MaxBatchEvents)
 		}
-		ev, err := event.Decode(l)
+		ev, err := event.DecodeFast(l)
 		if err != nil {
 			return nil, fmt.Errorf("%w: line %d: %w", ErrMalformed, line, err)
 		}
