@@ -15,7 +15,12 @@
 // "vigil-<purpose>", and at stop deletes exactly those plus any other rule
 // keyed "vigil" or "vigil-*" (left by an agent killed with -9); auditd's rules
 // are never touched. A rule already installed (EEXIST) counts as installed; a
-// watch whose path and parent do not exist is skipped and counted.
+// watch whose path and parent do not exist is skipped and counted. When
+// another process removes vigil's rules while the collector runs (a second
+// agent on the host stopping, an administrator's auditctl -D), the
+// CONFIG_CHANGE record is seen in the stream and the rules are added again
+// at once; the health turns degraded and counts rules_reinstalled, since
+// what they would have recorded in between cannot be counted.
 //
 // Loss is never silent: the kernel lost counter is polled (lost_poll_interval)
 // and every increase, every ENOBUFS from the socket (observer mode drops

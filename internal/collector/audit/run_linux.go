@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -120,7 +121,7 @@ func (c *Collector) runAudit(ctx context.Context, conn *netlink.Conn, mode netli
 		h.Set(event.CollectorStateDegraded, "audit observer mode but audit is disabled (enabled=0): no records until it is enabled")
 	}
 	log.Info("audit collector running", "rules", len(installed))
-	c.consume(ctx, conn, stream, emit, h)
+	c.consume(ctx, conn, stream, installed, emit, h)
 	return nil
 }
 
@@ -188,8 +189,11 @@ func (c *Collector) removeRules(conn *netlink.Conn, installed []*netlink.Rule, h
 	}
 }
 
-// consume parses, reassembles and maps records until ctx ends.
-func (c *Collector) consume(ctx context.Context, conn *netlink.Conn, stream *netlink.Stream, emit collector.Emit, h *collector.Health) {
+// consume parses, reassembles and maps records until ctx ends. When a
+// CONFIG_CHANGE record says that one of vigil's rules was removed while the
+// stream runs (the agent itself removes rules only before and after), the
+// installed rules are added again.
+func (c *Collector) consume(ctx context.Context, conn *netlink.Conn, stream *netlink.Stream, installed []*netlink.Rule, emit collector.Emit, h *collector.Health) {
 	now := c.deps.Now
 	start := now()
 	loss := newLossTracker(start)
@@ -198,10 +202,14 @@ func (c *Collector) consume(ctx context.Context, conn *netlink.Conn, stream *net
 		UserName: userNames(c.deps.Root).lookup, GroupName: groupNames(c.deps.Root).lookup}
 	events, records, parseErrs := h.Counter("events"), h.Counter("records"), h.Counter("parse_errors")
 	lastGap := start
+	var removedBy *event.Event // a removal of one of our rules, to repair
 	reasm := audit.NewReassembler(audit.Config{Timeout: c.cfg.ReassemblyTimeout},
 		func(ae *audit.Event) {
 			if ev, ok := mapper.Map(ae); ok {
 				events.Add(1)
+				if removedBy == nil && ourRuleRemoved(&ev, start) {
+					removedBy = &ev
+				}
 				emit(ev)
 			}
 		},
@@ -253,5 +261,45 @@ func (c *Collector) consume(ctx context.Context, conn *netlink.Conn, stream *net
 			}
 			reasm.Push(rec, now())
 		}
+		if removedBy != nil {
+			c.reinstallRules(ctx, conn, installed, removedBy, h)
+			removedBy = nil
+		}
 	}
+}
+
+// ourRuleRemoved reports whether ev records the removal of a vigil-keyed
+// rule after the stream started.
+func ourRuleRemoved(ev *event.Event, start time.Time) bool {
+	if ev.Event.Action != audit.ActionAuditConfigChanged || ev.Auditd == nil || ev.Timestamp.Before(start) {
+		return false
+	}
+	d := ev.Auditd.Data
+	return d["op"] == "remove_rule" && strings.HasPrefix(d["key"], keyPrefix)
+}
+
+// reinstallRules adds the installed rules again after someone else removed
+// some of them. What they would have recorded in between is not captured
+// and cannot be counted: the health says so.
+func (c *Collector) reinstallRules(ctx context.Context, conn *netlink.Conn, installed []*netlink.Rule, removal *event.Event, h *collector.Health) {
+	n := 0
+	for _, r := range installed {
+		if err := conn.AddRule(ctx, r); err == nil {
+			n++
+		} else if !errors.Is(err, unix.EEXIST) {
+			c.logger().Warn("audit rule not reinstalled", "rule", r.String(), "err", err)
+			h.Add("rules_failed", 1)
+		}
+	}
+	if n == 0 {
+		return
+	}
+	by := "another process"
+	if removal.Process != nil && removal.Process.PID != nil {
+		by = fmt.Sprintf("pid %d", *removal.Process.PID)
+	}
+	h.Add("rules_reinstalled", int64(n))
+	h.Set(event.CollectorStateDegraded, fmt.Sprintf("%d of the agent's audit rules were removed by %s and added again; "+
+		"what they would have recorded in between was not captured", n, by))
+	c.logger().Warn("audit rules removed by another process, reinstalled", "rules", n, "by", by)
 }
