@@ -57,6 +57,7 @@ type result struct {
 	cpu            float64 // seconds, user+system, during the storm and drain
 	hwmKB          int64
 	slowdown       float64
+	note           string // what disturbed the run, if anything
 }
 
 func run(n, rounds int, vigil string, queue int) error {
@@ -151,8 +152,8 @@ func report(n int, bares []time.Duration, watched []result) {
 		fmt.Printf("%-6d %-7s %7.2f %9s %9s %7s %13s %12s\n", i+1, "bare", b.Seconds(), "-", "-", "-", "-", "-")
 		for _, r := range watched {
 			if r.round == i {
-				fmt.Printf("%-6d %-7s %7.2f %9.2f %9d %7d %13.3f %12.1f\n", i+1, r.name, r.wall.Seconds(), r.slowdown,
-					r.captured, r.lost, r.cpu/float64(total)*1000, float64(r.hwmKB)/1024)
+				fmt.Printf("%-6d %-7s %7.2f %9.2f %9d %7d %13.3f %12.1f %s\n", i+1, r.name, r.wall.Seconds(), r.slowdown,
+					r.captured, r.lost, r.cpu/float64(total)*1000, float64(r.hwmKB)/1024, r.note)
 			}
 		}
 	}

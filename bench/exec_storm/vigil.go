@@ -66,12 +66,22 @@ func runVigil(vigil, tmp string, n, round, queue int) (result, error) {
 	case <-time.After(10 * time.Second):
 		return result{}, fmt.Errorf("agent did not stop within 10 s of SIGTERM")
 	}
-	captured, lost, err := countEvents(out, prefix, n)
+	c, err := countEvents(out, prefix, n)
 	if err != nil {
 		return result{}, err
 	}
+	r := result{name: "vigil", round: round, wall: wall, captured: c.captured, lost: c.lost, cpu: cpu1 - cpu0, hwmKB: hwm}
+	if c.removals > 0 || c.reinstalled > 0 {
+		r.note = fmt.Sprintf("disturbed: %d vigil rules removed by another process, %d reinstalled", c.removals, c.reinstalled)
+	}
+	if c.captured < int64(2*n) {
+		kept := filepath.Join(os.TempDir(), fmt.Sprintf("exec_storm-vigil-%d-%d.ndjson", os.Getpid(), round))
+		if err := os.Rename(out, kept); err == nil {
+			r.note += fmt.Sprintf(" output kept in %s", kept)
+		}
+	}
 	os.Remove(out)
-	return result{name: "vigil", round: round, wall: wall, captured: captured, lost: lost, cpu: cpu1 - cpu0, hwmKB: hwm}, nil
+	return r, nil
 }
 
 // waitReady execs /bin/true marker until the marker appears in the output
@@ -116,20 +126,37 @@ type stormEvent struct {
 	Process *struct {
 		Args []string `json:"args"`
 	} `json:"process"`
+	Auditd *struct {
+		Data map[string]string `json:"data"`
+	} `json:"auditd"`
 	Vigil *struct {
 		Loss *struct {
 			Count int64 `json:"count"`
 		} `json:"loss"`
+		Collector *struct {
+			Counters map[string]int64 `json:"counters"`
+		} `json:"collector"`
 	} `json:"vigil"`
 }
 
+// counts is what countEvents finds in the agent's output.
+type counts struct {
+	captured, lost int64
+	// removals counts vigil rules removed by another process during the run
+	// (audit_config_changed, op remove_rule); reinstalled is the agent's
+	// rules_reinstalled counter. Either means the run was disturbed.
+	removals, reinstalled int64
+}
+
 // countEvents counts the distinct storm execs whose argv is exactly
-// [/bin/true, prefix-<loop>-<i>] for loop in 0..1, i in 1..n, and the sum
-// of vigil.loss.count over audit_events_lost events.
-func countEvents(path, prefix string, n int) (captured, lost int64, err error) {
+// [/bin/true, prefix-<loop>-<i>] for loop in 0..1, i in 1..n, the sum of
+// vigil.loss.count, and the signs of another process removing the agent's
+// rules.
+func countEvents(path, prefix string, n int) (counts, error) {
+	var c counts
 	f, err := os.Open(path)
 	if err != nil {
-		return 0, 0, err
+		return c, err
 	}
 	defer f.Close()
 	seen := make(map[string]bool, 2*n)
@@ -138,10 +165,17 @@ func countEvents(path, prefix string, n int) (captured, lost int64, err error) {
 	for sc.Scan() {
 		var ev stormEvent
 		if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
-			return 0, 0, fmt.Errorf("%s: %w", path, err)
+			return c, fmt.Errorf("%s: %w", path, err)
 		}
 		if ev.Vigil != nil && ev.Vigil.Loss != nil {
-			lost += ev.Vigil.Loss.Count
+			c.lost += ev.Vigil.Loss.Count
+		}
+		if ev.Vigil != nil && ev.Vigil.Collector != nil {
+			c.reinstalled = max(c.reinstalled, ev.Vigil.Collector.Counters["rules_reinstalled"])
+		}
+		if ev.Event.Action == "audit_config_changed" && ev.Auditd != nil &&
+			ev.Auditd.Data["op"] == "remove_rule" && strings.HasPrefix(ev.Auditd.Data["key"], "vigil") {
+			c.removals++
 		}
 		if ev.Event.Action != "exec" || ev.Process == nil || len(ev.Process.Args) != 2 || ev.Process.Args[0] != "/bin/true" {
 			continue
@@ -150,7 +184,8 @@ func countEvents(path, prefix string, n int) (captured, lost int64, err error) {
 			seen[a] = true
 		}
 	}
-	return int64(len(seen)), lost, sc.Err()
+	c.captured = int64(len(seen))
+	return c, sc.Err()
 }
 
 // validStormArg reports whether a is prefix-<0|1>-<1..n>.
