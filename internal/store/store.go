@@ -38,6 +38,11 @@ type IngestResult struct {
 	// Stored is the number of events stored (events whose id was already
 	// stored are skipped and not counted).
 	Stored int
+	// New holds the indexes in Batch.Events of the events this call stored,
+	// ascending (len(New) == Stored): what the server hands to detection.
+	// An event without an ID is given one the caller does not see, so a
+	// caller that needs the IDs sets them before Ingest.
+	New []int
 }
 
 // Search is an event search.

@@ -94,7 +94,8 @@ SELECT u.id, u.ts, NULLIF(u.host_id, ''), NULLIF(u.host_name, ''), NULLIF(u.cate
 FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
 	$10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::text[], $19::text[])
 	AS u(id, ts, host_id, host_name, category, cats, action, outcome, kind, dataset, user_name, pname, pexe, cmd, message, src, dst, file, doc)
-ON CONFLICT (id, ts) DO NOTHING`
+ON CONFLICT (id, ts) DO NOTHING
+RETURNING id`
 
 // Ingest commits a batch and its (agent, seq) record in one transaction.
 func (s *Store) Ingest(ctx context.Context, b store.Batch) (store.IngestResult, error) {
@@ -154,13 +155,35 @@ func (s *Store) ingestTx(ctx context.Context, b store.Batch, c *columnsArrays) (
 		if len(c.id) == 0 {
 			return nil
 		}
-		tag, err = tx.Exec(ctx, insertEvents, c.id, c.ts, c.hostID, c.hostName, c.category, c.categories, c.action, c.outcome,
+		rows, err := tx.Query(ctx, insertEvents, c.id, c.ts, c.hostID, c.hostName, c.category, c.categories, c.action, c.outcome,
 			c.kind, c.dataset, c.userName, c.pName, c.pExe, c.cmd, c.message, c.src, c.dst, c.file, c.doc)
 		if err != nil {
 			return err
 		}
-		res.Stored = int(tag.RowsAffected())
+		ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			return err
+		}
+		res.New = newIndexes(c.id, ids)
+		res.Stored = len(res.New)
 		return nil
 	})
 	return res, err
+}
+
+// newIndexes maps the IDs an insert returned back to batch indexes: of
+// events sharing an ID, the first ones are those inserted.
+func newIndexes(batch, inserted []string) []int {
+	left := make(map[string]int, len(inserted))
+	for _, id := range inserted {
+		left[id]++
+	}
+	var out []int
+	for i, id := range batch {
+		if left[id] > 0 {
+			out = append(out, i)
+			left[id]--
+		}
+	}
+	return out
 }

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -13,6 +14,7 @@ import (
 // row is an event ready to insert: its indexed columns and its JSON.
 type row struct {
 	day  int
+	idx  int // index in the batch
 	args [19]any
 }
 
@@ -95,6 +97,7 @@ func (s *Store) Ingest(ctx context.Context, b store.Batch) (store.IngestResult, 
 		if err != nil {
 			return store.IngestResult{}, fmt.Errorf("ingest: %w: %w", err, store.ErrBadRequest)
 		}
+		r.idx = i
 		rows[i] = r
 	}
 	// Group by day so that each partition gets one prepared statement.
@@ -203,13 +206,15 @@ func (s *Store) commit(ctx context.Context, reqs []*ingestReq) ([]store.IngestRe
 				}
 				newDays[day] = true
 			}
-			n, err := insertRows(ctx, tx, stmts, day, r.rows[start:end])
+			added, err := insertRows(ctx, tx, stmts, day, r.rows[start:end])
 			if err != nil {
 				return nil, fmt.Errorf("ingest: %w", err)
 			}
-			results[i].Stored += n
+			results[i].New = append(results[i].New, added...)
 			start = end
 		}
+		slices.Sort(results[i].New)
+		results[i].Stored = len(results[i].New)
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("ingest: commit: %w", err)
@@ -221,7 +226,7 @@ func (s *Store) commit(ctx context.Context, reqs []*ingestReq) ([]store.IngestRe
 }
 
 // stmtCache holds a transaction's insert statements by day and row count.
-type stmtCache map[[2]int]stmtExec
+type stmtCache map[[2]int]*sql.Stmt
 
 func (c stmtCache) close() {
 	for _, st := range c {
@@ -230,10 +235,13 @@ func (c stmtCache) close() {
 }
 
 // insertRows inserts one day's rows with a statement of up to 32 rows
-// (fewer round trips through the driver than one row a statement).
-func insertRows(ctx context.Context, tx execPreparer, stmts stmtCache, day int, rows []row) (int, error) {
+// (fewer round trips through the driver than one row a statement) and
+// returns the batch indexes of the rows stored: RETURNING yields only the
+// rows INSERT OR IGNORE did insert, and of rows sharing an ID the first is
+// the one inserted.
+func insertRows(ctx context.Context, tx execPreparer, stmts stmtCache, day int, rows []row) ([]int, error) {
 	const per = 32
-	stored := 0
+	var added []int
 	args := make([]any, 0, per*19)
 	for start := 0; start < len(rows); start += per {
 		chunk := rows[start:min(start+per, len(rows))]
@@ -243,9 +251,10 @@ func insertRows(ctx context.Context, tx execPreparer, stmts stmtCache, day int, 
 			for range len(chunk) - 1 {
 				q += ", " + insertVals
 			}
+			q += " RETURNING id"
 			var err error
 			if st, err = tx.PrepareContext(ctx, q); err != nil {
-				return 0, fmt.Errorf("prepare insert into %d: %w", day, err)
+				return nil, fmt.Errorf("prepare insert into %d: %w", day, err)
 			}
 			stmts[[2]int{day, len(chunk)}] = st
 		}
@@ -253,12 +262,35 @@ func insertRows(ctx context.Context, tx execPreparer, stmts stmtCache, day int, 
 		for i := range chunk {
 			args = append(args, chunk[i].args[:]...)
 		}
-		res, err := st.ExecContext(ctx, args...)
+		ids, err := queryIDs(ctx, st, args)
 		if err != nil {
-			return 0, fmt.Errorf("insert into %d: %w", day, err)
+			return nil, fmt.Errorf("insert into %d: %w", day, err)
 		}
-		n, _ := res.RowsAffected()
-		stored += int(n)
+		for i := range chunk {
+			id := chunk[i].args[0].(string)
+			if ids[id] {
+				added = append(added, chunk[i].idx)
+				delete(ids, id)
+			}
+		}
 	}
-	return stored, nil
+	return added, nil
+}
+
+// queryIDs runs an insert with RETURNING id and collects the IDs.
+func queryIDs(ctx context.Context, st *sql.Stmt, args []any) (map[string]bool, error) {
+	rows, err := st.QueryContext(ctx, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	ids := map[string]bool{}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids[id] = true
+	}
+	return ids, rows.Err()
 }

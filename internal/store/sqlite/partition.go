@@ -109,11 +109,6 @@ type queryer interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
-type stmtExec interface {
-	ExecContext(ctx context.Context, args ...any) (sql.Result, error)
-	Close() error
-}
-
 type execPreparer interface {
 	PrepareContext(ctx context.Context, query string) (*sql.Stmt, error)
 }

@@ -27,12 +27,12 @@ func testIngestDedup(t *testing.T, open Opener) {
 	ctx := context.Background()
 	evs := Corpus(100, 2)
 	res, err := s.Ingest(ctx, store.Batch{AgentID: "a1", Seq: 1, Events: evs[:60]})
-	if err != nil || res.Duplicate || res.Stored != 60 {
-		t.Fatalf("first batch: %+v, %v", res, err)
+	if err != nil || res.Duplicate || res.Stored != 60 || !slices.Equal(res.New, seqInts(0, 60)) {
+		t.Fatalf("first batch: stored %d new %v duplicate %v, %v; want all 60 new", res.Stored, res.New, res.Duplicate, err)
 	}
 	// The same batch again: recognised, nothing stored.
 	res, err = s.Ingest(ctx, store.Batch{AgentID: "a1", Seq: 1, Events: evs[:60]})
-	if err != nil || !res.Duplicate || res.Stored != 0 {
+	if err != nil || !res.Duplicate || res.Stored != 0 || len(res.New) != 0 {
 		t.Fatalf("re-sent batch: %+v, %v", res, err)
 	}
 	// Another agent may use the same sequence number.
@@ -45,12 +45,16 @@ func testIngestDedup(t *testing.T, open Opener) {
 	if err != nil || res.Duplicate || res.Stored != 30 {
 		t.Fatalf("overlapping batch: %+v, %v; want 30 stored", res, err)
 	}
+	// New says which: evs[70:100], at indexes 20..49 of this batch.
+	if want := seqInts(20, 50); !slices.Equal(res.New, want) {
+		t.Errorf("overlapping batch: New = %v, want %v", res.New, want)
+	}
 	// Duplicate ids inside one batch are stored once.
 	dup := []event.Event{evs[0], evs[0]}
 	dup[0].Event.ID, dup[1].Event.ID = "same-id", "same-id"
 	res, err = s.Ingest(ctx, store.Batch{AgentID: "a1", Seq: 3, Events: dup})
-	if err != nil || res.Stored != 1 {
-		t.Fatalf("duplicate ids in a batch: %+v, %v", res, err)
+	if err != nil || res.Stored != 1 || !slices.Equal(res.New, []int{0}) {
+		t.Fatalf("duplicate ids in a batch: %+v, %v; want the first stored", res, err)
 	}
 	// An empty batch is a valid batch.
 	res, err = s.Ingest(ctx, store.Batch{AgentID: "a1", Seq: 4})
@@ -224,4 +228,13 @@ func testFresh(t *testing.T, open Opener) {
 			t.Errorf("%q right after ingest: %v", q, got)
 		}
 	}
+}
+
+// seqInts returns from, from+1, ..., to-1.
+func seqInts(from, to int) []int {
+	out := make([]int, 0, to-from)
+	for i := from; i < to; i++ {
+		out = append(out, i)
+	}
+	return out
 }

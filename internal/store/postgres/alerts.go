@@ -1,0 +1,227 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/vigil-sec/vigil/internal/detect"
+	"github.com/vigil-sec/vigil/internal/rules"
+)
+
+var _ detect.AlertStore = (*Store)(nil)
+
+// alertLockKey is the first key of the advisory locks that serialise upserts
+// of one dedup key (the second is the key's hash).
+const alertLockKey = 0x616c7274 // "alrt"
+
+// UpsertAlert implements detect.AlertStore. The fold runs in one
+// transaction holding an advisory lock on the dedup key, so concurrent
+// upserts of a key, also from several server processes, are serialised; a
+// row lock (SELECT ... FOR UPDATE) would not cover the first alert of a key.
+func (s *Store) UpsertAlert(ctx context.Context, a detect.Alert, window time.Duration) (detect.Alert, bool, error) {
+	if a.ID == "" || a.DedupKey == "" {
+		return detect.Alert{}, false, fmt.Errorf("upsert alert: %w: alert needs an id and a dedup key", detect.ErrInvalid)
+	}
+	a.ID, a.DedupKey = pgText(a.ID), pgText(a.DedupKey)
+	var out detect.Alert
+	var created bool
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1, hashtext($2))", int32(alertLockKey), a.DedupKey); err != nil {
+			return err
+		}
+		old, err := alertByQuery(ctx, tx, "SELECT doc FROM alerts WHERE id = $1", a.ID)
+		if err == nil {
+			out = old
+			return nil
+		}
+		if !errors.Is(err, detect.ErrNotFound) {
+			return err
+		}
+		now := s.now().UTC()
+		k, err := alertByQuery(ctx, tx, "SELECT doc FROM alerts WHERE dedup_key = $1 ORDER BY seq DESC LIMIT 1", a.DedupKey)
+		switch {
+		case err == nil && k.Status != detect.StatusClosed && (window == 0 || !a.FirstSeen.After(k.LastSeen.Add(window))):
+			detect.Fold(&k, &a)
+			k.UpdatedAt = now
+			out = k
+			return saveAlert(ctx, tx, &k)
+		case err != nil && !errors.Is(err, detect.ErrNotFound):
+			return err
+		}
+		out, created = newAlert(a, now), true
+		doc, err := encodeAlert(&out)
+		if err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO alerts (id, dedup_key, status, level_rank, rule_id, host_name, last_seen_ns, doc)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb) ON CONFLICT (id) DO NOTHING`, out.ID, out.DedupKey, out.Status,
+			detect.LevelRank(out.Rule.Level), pgText(out.Rule.ID), pgText(out.Host.Name), out.LastSeen.UnixNano(), doc)
+		return err
+	})
+	if err != nil {
+		return detect.Alert{}, false, fmt.Errorf("upsert alert %s: %w", a.ID, err)
+	}
+	return out, created, nil
+}
+
+// newAlert is a raised alert as it is first stored: open, count at least 1,
+// event IDs bounded.
+func newAlert(a detect.Alert, now time.Time) detect.Alert {
+	a.Status = detect.StatusOpen
+	if a.Count < 1 {
+		a.Count = 1
+	}
+	if len(a.EventIDs) > rules.MaxAlertEventIDs {
+		a.EventIDs = a.EventIDs[:rules.MaxAlertEventIDs]
+	}
+	a.UpdatedAt = now
+	return a
+}
+
+// encodeAlert is the alert's JSON document as jsonb accepts it (no \u0000).
+func encodeAlert(a *detect.Alert) (string, error) {
+	doc, err := json.Marshal(a)
+	if err != nil {
+		return "", fmt.Errorf("encode alert %s: %w", a.ID, err)
+	}
+	return strings.ReplaceAll(string(doc), `\u0000`, `\ufffd`), nil
+}
+
+// GetAlert implements detect.AlertStore.
+func (s *Store) GetAlert(ctx context.Context, id string) (detect.Alert, error) {
+	a, err := alertByQuery(ctx, s.pool, "SELECT doc FROM alerts WHERE id = $1", pgText(id))
+	if err != nil {
+		return detect.Alert{}, fmt.Errorf("get alert %s: %w", id, err)
+	}
+	return a, nil
+}
+
+// ListAlerts implements detect.AlertStore.
+func (s *Store) ListAlerts(ctx context.Context, f detect.Filter) ([]detect.Alert, error) {
+	if err := f.Validate(); err != nil {
+		return nil, fmt.Errorf("list alerts: %w", err)
+	}
+	var where []string
+	var args []any
+	add := func(cond string, v any) {
+		args = append(args, v)
+		where = append(where, cond+" $"+strconv.Itoa(len(args)))
+	}
+	if f.Status != "" {
+		add("status =", f.Status)
+	}
+	if f.MinLevel != "" {
+		add("level_rank >=", detect.LevelRank(f.MinLevel))
+	}
+	if !f.Since.IsZero() {
+		add("last_seen_ns >=", f.Since.UnixNano())
+	}
+	if f.Host != "" {
+		add("host_name =", pgText(f.Host))
+	}
+	if f.RuleID != "" {
+		add("rule_id =", pgText(f.RuleID))
+	}
+	q := "SELECT doc FROM alerts"
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY last_seen_ns DESC, id"
+	if f.Limit > 0 {
+		args = append(args, f.Limit)
+		q += " LIMIT $" + strconv.Itoa(len(args))
+	}
+	rows, err := s.pool.Query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list alerts: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (detect.Alert, error) {
+		var doc []byte
+		var a detect.Alert
+		if err := r.Scan(&doc); err != nil {
+			return a, err
+		}
+		return a, json.Unmarshal(doc, &a)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list alerts: %w", err)
+	}
+	if out == nil {
+		out = []detect.Alert{}
+	}
+	return out, nil
+}
+
+// UpdateAlert implements detect.AlertStore. The row is locked (FOR UPDATE)
+// for the read-modify-write.
+func (s *Store) UpdateAlert(ctx context.Context, id string, u detect.Update) (detect.Alert, error) {
+	if err := u.Validate(); err != nil {
+		return detect.Alert{}, fmt.Errorf("update alert %s: %w", id, err)
+	}
+	var out detect.Alert
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		a, err := alertByQuery(ctx, tx, "SELECT doc FROM alerts WHERE id = $1 FOR UPDATE", pgText(id))
+		if err != nil {
+			return err
+		}
+		now := s.now().UTC()
+		if u.Note != nil {
+			if len(a.Notes) >= detect.MaxNotes {
+				return fmt.Errorf("%w: alert already has %d notes", detect.ErrInvalid, detect.MaxNotes)
+			}
+			n := *u.Note
+			if n.Time.IsZero() {
+				n.Time = now
+			}
+			a.Notes = append(a.Notes, n)
+		}
+		if u.Status != "" {
+			a.Status = u.Status
+		}
+		a.UpdatedAt = now
+		out = a
+		return saveAlert(ctx, tx, &a)
+	})
+	if err != nil {
+		return detect.Alert{}, fmt.Errorf("update alert %s: %w", id, err)
+	}
+	return out, nil
+}
+
+func saveAlert(ctx context.Context, tx pgx.Tx, a *detect.Alert) error {
+	doc, err := encodeAlert(a)
+	if err != nil {
+		return err
+	}
+	_, err = tx.Exec(ctx, "UPDATE alerts SET status = $1, last_seen_ns = $2, doc = $3::jsonb WHERE id = $4",
+		a.Status, a.LastSeen.UnixNano(), doc, a.ID)
+	return err
+}
+
+type rowQuerier interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// alertByQuery returns the alert of a one-column doc query; ErrNotFound
+// when there is none.
+func alertByQuery(ctx context.Context, db rowQuerier, q string, arg any) (detect.Alert, error) {
+	var doc []byte
+	if err := db.QueryRow(ctx, q, arg).Scan(&doc); err != nil {
+		if errors.Is(err, pgx.ErrNoRows) {
+			return detect.Alert{}, detect.ErrNotFound
+		}
+		return detect.Alert{}, err
+	}
+	var a detect.Alert
+	if err := json.Unmarshal(doc, &a); err != nil {
+		return detect.Alert{}, fmt.Errorf("decode alert: %w", err)
+	}
+	return a, nil
+}

@@ -1,0 +1,227 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/vigil-sec/vigil/internal/detect"
+	"github.com/vigil-sec/vigil/internal/rules"
+)
+
+var _ detect.AlertStore = (*Store)(nil)
+
+// UpsertAlert implements detect.AlertStore. The fold runs in one write
+// transaction; SQLite has one writer, so concurrent upserts of a dedup key
+// are serialised and each sees the previous one's result.
+func (s *Store) UpsertAlert(ctx context.Context, a detect.Alert, window time.Duration) (detect.Alert, bool, error) {
+	if a.ID == "" || a.DedupKey == "" {
+		return detect.Alert{}, false, fmt.Errorf("upsert alert: %w: alert needs an id and a dedup key", detect.ErrInvalid)
+	}
+	var out detect.Alert
+	var created bool
+	err := s.writeTx(ctx, func(tx *sql.Tx) error {
+		old, err := alertByQuery(ctx, tx, "SELECT doc FROM alerts WHERE id = ?", a.ID)
+		if err == nil {
+			out = old
+			return nil
+		}
+		if !errors.Is(err, detect.ErrNotFound) {
+			return err
+		}
+		now := s.opts.Now().UTC()
+		k, err := alertByQuery(ctx, tx, "SELECT doc FROM alerts WHERE dedup_key = ? ORDER BY seq DESC LIMIT 1", a.DedupKey)
+		switch {
+		case err == nil && k.Status != detect.StatusClosed && (window == 0 || !a.FirstSeen.After(k.LastSeen.Add(window))):
+			detect.Fold(&k, &a)
+			k.UpdatedAt = now
+			out = k
+			return saveAlert(ctx, tx, &k)
+		case err != nil && !errors.Is(err, detect.ErrNotFound):
+			return err
+		}
+		out, created = newAlert(a, now), true
+		doc, err := json.Marshal(out)
+		if err != nil {
+			return fmt.Errorf("encode alert %s: %w", out.ID, err)
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO alerts (id, dedup_key, status, level_rank, rule_id, host_name, last_seen_ns, doc)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, out.ID, out.DedupKey, out.Status, detect.LevelRank(out.Rule.Level),
+			out.Rule.ID, out.Host.Name, out.LastSeen.UnixNano(), string(doc))
+		return err
+	})
+	if err != nil {
+		return detect.Alert{}, false, fmt.Errorf("upsert alert %s: %w", a.ID, err)
+	}
+	return out, created, nil
+}
+
+// newAlert is a raised alert as it is first stored: open, count at least 1,
+// event IDs bounded.
+func newAlert(a detect.Alert, now time.Time) detect.Alert {
+	a.Status = detect.StatusOpen
+	if a.Count < 1 {
+		a.Count = 1
+	}
+	if len(a.EventIDs) > rules.MaxAlertEventIDs {
+		a.EventIDs = a.EventIDs[:rules.MaxAlertEventIDs]
+	}
+	a.UpdatedAt = now
+	return a
+}
+
+// GetAlert implements detect.AlertStore.
+func (s *Store) GetAlert(ctx context.Context, id string) (detect.Alert, error) {
+	a, err := alertByQuery(ctx, s.r, "SELECT doc FROM alerts WHERE id = ?", id)
+	if err != nil {
+		return detect.Alert{}, fmt.Errorf("get alert %s: %w", id, err)
+	}
+	return a, nil
+}
+
+// ListAlerts implements detect.AlertStore.
+func (s *Store) ListAlerts(ctx context.Context, f detect.Filter) ([]detect.Alert, error) {
+	if err := f.Validate(); err != nil {
+		return nil, fmt.Errorf("list alerts: %w", err)
+	}
+	var where []string
+	var args []any
+	if f.Status != "" {
+		where, args = append(where, "status = ?"), append(args, f.Status)
+	}
+	if f.MinLevel != "" {
+		where, args = append(where, "level_rank >= ?"), append(args, detect.LevelRank(f.MinLevel))
+	}
+	if !f.Since.IsZero() {
+		where, args = append(where, "last_seen_ns >= ?"), append(args, f.Since.UnixNano())
+	}
+	if f.Host != "" {
+		where, args = append(where, "host_name = ?"), append(args, f.Host)
+	}
+	if f.RuleID != "" {
+		where, args = append(where, "rule_id = ?"), append(args, f.RuleID)
+	}
+	q := "SELECT doc FROM alerts"
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY last_seen_ns DESC, id"
+	if f.Limit > 0 {
+		q += " LIMIT ?"
+		args = append(args, f.Limit)
+	}
+	rows, err := s.r.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list alerts: %w", err)
+	}
+	defer rows.Close()
+	out := []detect.Alert{}
+	for rows.Next() {
+		var doc string
+		if err := rows.Scan(&doc); err != nil {
+			return nil, fmt.Errorf("list alerts: %w", err)
+		}
+		var a detect.Alert
+		if err := json.Unmarshal([]byte(doc), &a); err != nil {
+			return nil, fmt.Errorf("list alerts: decode: %w", err)
+		}
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list alerts: %w", err)
+	}
+	return out, nil
+}
+
+// UpdateAlert implements detect.AlertStore.
+func (s *Store) UpdateAlert(ctx context.Context, id string, u detect.Update) (detect.Alert, error) {
+	if err := u.Validate(); err != nil {
+		return detect.Alert{}, fmt.Errorf("update alert %s: %w", id, err)
+	}
+	var out detect.Alert
+	err := s.writeTx(ctx, func(tx *sql.Tx) error {
+		a, err := alertByQuery(ctx, tx, "SELECT doc FROM alerts WHERE id = ?", id)
+		if err != nil {
+			return err
+		}
+		if err := applyUpdate(&a, u, s.opts.Now().UTC()); err != nil {
+			return err
+		}
+		out = a
+		return saveAlert(ctx, tx, &a)
+	})
+	if err != nil {
+		return detect.Alert{}, fmt.Errorf("update alert %s: %w", id, err)
+	}
+	return out, nil
+}
+
+// applyUpdate applies a validated update to a.
+func applyUpdate(a *detect.Alert, u detect.Update, now time.Time) error {
+	if u.Note != nil {
+		if len(a.Notes) >= detect.MaxNotes {
+			return fmt.Errorf("%w: alert already has %d notes", detect.ErrInvalid, detect.MaxNotes)
+		}
+		n := *u.Note
+		if n.Time.IsZero() {
+			n.Time = now
+		}
+		a.Notes = append(a.Notes, n)
+	}
+	if u.Status != "" {
+		a.Status = u.Status
+	}
+	a.UpdatedAt = now
+	return nil
+}
+
+// writeTx runs fn in a write transaction (BEGIN IMMEDIATE on the single
+// writer connection) under the writer lock shared with ingest.
+func (s *Store) writeTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+func saveAlert(ctx context.Context, tx *sql.Tx, a *detect.Alert) error {
+	doc, err := json.Marshal(a)
+	if err != nil {
+		return fmt.Errorf("encode alert %s: %w", a.ID, err)
+	}
+	_, err = tx.ExecContext(ctx, "UPDATE alerts SET status = ?, last_seen_ns = ?, doc = ? WHERE id = ?",
+		a.Status, a.LastSeen.UnixNano(), string(doc), a.ID)
+	return err
+}
+
+type queryRower interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// alertByQuery returns the alert of a one-column doc query; ErrNotFound
+// when there is none.
+func alertByQuery(ctx context.Context, db queryRower, q string, arg any) (detect.Alert, error) {
+	var doc string
+	if err := db.QueryRowContext(ctx, q, arg).Scan(&doc); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return detect.Alert{}, detect.ErrNotFound
+		}
+		return detect.Alert{}, err
+	}
+	var a detect.Alert
+	if err := json.Unmarshal([]byte(doc), &a); err != nil {
+		return detect.Alert{}, fmt.Errorf("decode alert: %w", err)
+	}
+	return a, nil
+}
