@@ -31,6 +31,12 @@ type ServerOptions struct {
 	// PollRecheck is how often a waiting poll re-reads the store, for
 	// changes made by another server node (default 5 s).
 	PollRecheck time.Duration
+	// AfterIngest, when set, is called after a batch is committed and
+	// before the agent is answered, with the events that batch newly stored
+	// (not a duplicate batch, not events already stored), each with its
+	// event.id. It must return quickly (the server queues them for
+	// detection); ctx is the request's.
+	AfterIngest func(ctx context.Context, events []event.Event)
 	Now         func() time.Time
 	Logger      *slog.Logger
 }
@@ -221,11 +227,23 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request, host store
 		}
 		ev.Agent.ID = host.ID // identity comes from the certificate only
 		ev.Event.Ingested = now
+		if ev.Event.ID == "" && s.opts.AfterIngest != nil {
+			// Detection names the events of an alert by ID: give them one
+			// here rather than let the store pick one we would not see.
+			ev.Event.ID = event.NewID(ev.Timestamp)
+		}
 	}
 	res, err := s.store.Ingest(r.Context(), store.Batch{AgentID: host.ID, Seq: seq, Events: events})
 	if err != nil {
 		s.ingestFailed(w, r.Context(), host.ID, seq, err)
 		return
+	}
+	if s.opts.AfterIngest != nil && len(res.New) > 0 {
+		stored := make([]event.Event, 0, len(res.New))
+		for _, i := range res.New {
+			stored = append(stored, events[i])
+		}
+		s.opts.AfterIngest(r.Context(), stored)
 	}
 	writeJSON(w, http.StatusOK, IngestResponse{Seq: seq, Stored: res.Stored, Duplicate: res.Duplicate})
 }
