@@ -3,22 +3,18 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"time"
 
 	"golang.org/x/term"
 
-	"github.com/vigil-sec/vigil/internal/baseline"
 	"github.com/vigil-sec/vigil/internal/cli"
 	"github.com/vigil-sec/vigil/internal/hostfs"
-	"github.com/vigil-sec/vigil/internal/inventory"
 	"github.com/vigil-sec/vigil/internal/sca"
 	"github.com/vigil-sec/vigil/internal/scanreport"
-	"github.com/vigil-sec/vigil/internal/vuln"
+	"github.com/vigil-sec/vigil/internal/scanrun"
 )
 
 type scanFlags struct {
@@ -70,7 +66,7 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return cli.UsageError("%v", err)
 	}
 
-	policies, err := loadPolicies(f)
+	policies, err := scanrun.Policies(f.noBuiltin, f.policies.Values)
 	if err != nil {
 		return err
 	}
@@ -92,162 +88,23 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	return nil
 }
 
-func loadPolicies(f scanFlags) ([]*sca.Policy, error) {
-	var out []*sca.Policy
-	if !f.noBuiltin {
-		p, err := baseline.Load()
-		if err != nil {
-			return nil, fmt.Errorf("built-in policy: %w", err)
-		}
-		out = append(out, p)
-	}
-	var errs []error
-	for _, path := range f.policies.Values {
-		p, err := sca.LoadFile(path)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		out = append(out, p)
-	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
-	}
-	return out, nil
-}
-
-// scan collects the inventory while the policies are evaluated and assembles
-// the report.
+// scan audits the host under root (see package scanrun), with the
+// advisories of --db when given.
 func scan(ctx context.Context, root hostfs.Root, policies []*sca.Policy, f scanFlags, progress *progress) (*scanreport.Report, error) {
-	start := time.Now()
-	type invResult struct {
-		inv *inventory.Inventory
-		err error
-	}
-	invc := make(chan invResult, 1)
-	go func() {
-		inv, err := inventory.Collect(ctx, root, inventory.Options{})
-		invc <- invResult{inv, err}
-	}()
-
-	env := &sca.Env{Root: root}
-	opts := sca.Options{AllowCommands: f.allowCommands, CommandTimeout: f.commandTimeout, Workers: f.workers}
-	rep := &scanreport.Report{Tool: "vigil", Version: version, StartedAt: start.UTC()}
-	for _, p := range policies {
-		progress.say(fmt.Sprintf("evaluating %s (%d checks)", p.ID, len(p.Checks)))
-		res, err := p.Evaluate(ctx, env, opts)
-		if err != nil {
-			return nil, err
-		}
-		addPolicy(rep, p, res)
-	}
-	progress.say("collecting inventory")
-	ir := <-invc
-	if ir.err != nil {
-		return nil, ir.err
-	}
-	inv := ir.inv
-	rep.Inventory = inv
-	rep.InventorySummary = inventorySummary(inv)
-	rep.Host = scanreport.Host{
-		Hostname: inv.Host.Hostname,
-		OS:       firstNonEmpty(inv.Host.OS.PrettyName, inv.Host.OS.Name, "unknown OS"),
-		Kernel:   inv.Host.Kernel.Release,
-		Root:     root.Dir(),
+	opts := scanrun.Options{
+		Version:  version,
+		SCA:      sca.Options{AllowCommands: f.allowCommands, CommandTimeout: f.commandTimeout, Workers: f.workers},
+		Progress: progress.say,
 	}
 	if f.db != "" {
-		progress.say("matching packages against advisories")
 		src, closeSrc, err := openAdvisories(ctx, f.db, io.Discard)
 		if err != nil {
 			return nil, err
 		}
-		vr, err := vuln.Scan(ctx, &vuln.Host{Hostname: inv.Host.Hostname, OS: inv.Host.OS, Root: root.Dir(), Packages: inv.Packages}, src)
-		closeSrc()
-		if err != nil {
-			return nil, err
-		}
-		rep.Vulnerabilities = vr
+		defer closeSrc()
+		opts.Advisories = src
 	}
-	rep.Duration = time.Since(start).Round(time.Millisecond).String()
-	rep.Finalize()
-	return rep, nil
-}
-
-func inventorySummary(inv *inventory.Inventory) []scanreport.Fact {
-	h := inv.Host
-	facts := []scanreport.Fact{
-		{Label: "Operating system", Value: firstNonEmpty(h.OS.PrettyName, h.OS.Name)},
-		{Label: "Kernel", Value: h.Kernel.Release},
-		{Label: "CPUs / memory", Value: fmt.Sprintf("%d / %.1f GiB", h.CPUCount, float64(h.MemoryTotalBytes)/(1<<30))},
-		{Label: "Uptime", Value: (time.Duration(h.UptimeSeconds) * time.Second).String()},
-		{Label: "Installed packages", Value: fmt.Sprint(len(inv.Packages))},
-		{Label: "Enabled services", Value: fmt.Sprint(countEnabled(inv))},
-		{Label: "Loaded kernel modules", Value: fmt.Sprint(len(inv.Modules))},
-		{Label: "Cron jobs", Value: fmt.Sprint(len(inv.Cron))},
-		{Label: "Users (with a login shell)", Value: fmt.Sprintf("%d (%d)", len(inv.Users), countLoginShells(inv))},
-		{Label: "Groups", Value: fmt.Sprint(len(inv.Groups))},
-		{Label: "Sudo rules", Value: fmt.Sprint(len(inv.Sudoers))},
-		{Label: "SSH authorized keys", Value: fmt.Sprint(len(inv.SSHKeys))},
-		{Label: "Processes", Value: fmt.Sprint(len(inv.Processes))},
-		{Label: "Listening sockets", Value: fmt.Sprint(len(inv.Listening))},
-	}
-	return facts
-}
-
-func countEnabled(inv *inventory.Inventory) int {
-	n := 0
-	for _, s := range inv.Services {
-		if s.State == "enabled" {
-			n++
-		}
-	}
-	return n
-}
-
-func countLoginShells(inv *inventory.Inventory) int {
-	n := 0
-	for _, u := range inv.Users {
-		if u.LoginShell {
-			n++
-		}
-	}
-	return n
-}
-
-func addPolicy(rep *scanreport.Report, p *sca.Policy, res *sca.PolicyResult) {
-	pol := scanreport.Policy{ID: res.ID, Name: res.Name, File: res.Source, Checks: len(res.Checks)}
-	if res.Skipped != "" {
-		pol.Skipped, pol.SkipReason = true, res.Skipped
-	}
-	rep.Policies = append(rep.Policies, pol)
-	for _, cr := range res.Checks {
-		c := cr.Check
-		rep.Checks = append(rep.Checks, scanreport.Check{
-			ID:                 c.VigilID,
-			Title:              c.Title,
-			Status:             string(cr.Status),
-			Severity:           c.Severity,
-			Category:           c.Category,
-			Policy:             p.ID,
-			Description:        c.Description,
-			Rationale:          c.Rationale,
-			Remediation:        c.Remediation,
-			RemediationCommand: c.RemediationCommand,
-			References:         references(c),
-			Evidence:           cr.Evidence,
-			Reason:             cr.Reason,
-		})
-	}
-}
-
-// references lists a check's references followed by its compliance controls
-// ("cis 5.1.20").
-func references(c *sca.Check) []string {
-	out := append([]string(nil), c.References...)
-	for _, fw := range c.Frameworks() {
-		out = append(out, fw+" "+strings.Join(c.Compliance[fw], ", "))
-	}
-	return out
+	return scanrun.Run(ctx, root, policies, opts)
 }
 
 func writeReport(rep *scanreport.Report, f scanFlags, stdout io.Writer) (err error) {
@@ -287,15 +144,6 @@ func writeReport(rep *scanreport.Report, f scanFlags, stdout io.Writer) (err err
 func isTerminal(w io.Writer) bool {
 	file, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(file.Fd()))
-}
-
-func firstNonEmpty(s ...string) string {
-	for _, v := range s {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }
 
 // progress prints what the scan is doing on one rewritten stderr line, only
