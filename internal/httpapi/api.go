@@ -1,5 +1,5 @@
 // Package httpapi is the server's HTTP API under /api/v1/ (events search and
-// aggregations, hosts, inventories, scan results, enrollment tokens), its
+// aggregations, hosts, inventories, scan results, enrollment tokens, alerts), its
 // OpenAPI document, /healthz and /metrics, and the Go client the CLI uses.
 // Handlers are thin: they decode the request, call the store or a service
 // passed in Deps, and encode JSON. Every route except /healthz requires the
@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vigil-sec/vigil/internal/detect"
 	"github.com/vigil-sec/vigil/internal/store"
 )
 
@@ -38,7 +39,10 @@ type MetricsWriter interface {
 
 // Deps are what the handlers need.
 type Deps struct {
-	Store      store.Store
+	Store store.Store
+	// Alerts keeps the detector's alerts; nil: the alerts endpoints answer
+	// 501.
+	Alerts     detect.AlertStore
 	AdminToken string
 	Tokens     TokenIssuer
 	Metrics    MetricsWriter // nil: /metrics answers 404
@@ -71,6 +75,9 @@ var routes = []route{
 	{method: "GET", path: "/api/v1/hosts/{id}/scan", handle: documentHandler("scan")},
 	{method: "POST", path: "/api/v1/hosts/{id}/revoke", handle: (*api).revoke},
 	{method: "POST", path: "/api/v1/tokens", handle: (*api).createToken},
+	{method: "GET", path: "/api/v1/alerts", handle: (*api).listAlerts},
+	{method: "GET", path: "/api/v1/alerts/{id}", handle: (*api).getAlert},
+	{method: "PATCH", path: "/api/v1/alerts/{id}", handle: (*api).patchAlert},
 }
 
 type api struct {

@@ -16,6 +16,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/vigil-sec/vigil/internal/detect"
 )
 
 // Files a server keeps in its data directory that clients read.
@@ -252,3 +254,38 @@ func (c *Client) Healthy(ctx context.Context) error {
 // HTTP is the client's TLS-configured HTTP client (for endpoints the Client
 // has no method for, such as /metrics).
 func (c *Client) HTTP() *http.Client { return c.http }
+
+// AlertParams select alerts (see ParseAlertFilter); empty fields do not
+// filter.
+type AlertParams struct {
+	Status, Level, Since, Host, Rule string
+	Limit                            int
+}
+
+// Alerts lists alerts, most recent last_seen first.
+func (c *Client) Alerts(ctx context.Context, p AlertParams) ([]detect.Alert, error) {
+	v := url.Values{}
+	for k, s := range map[string]string{"status": p.Status, "level": p.Level, "since": p.Since, "host": p.Host, "rule": p.Rule} {
+		if s != "" {
+			v.Set(k, s)
+		}
+	}
+	if p.Limit > 0 {
+		v.Set("limit", strconv.Itoa(p.Limit))
+	}
+	var l AlertList
+	err := c.do(ctx, http.MethodGet, "/api/v1/alerts?"+v.Encode(), nil, &l)
+	return l.Alerts, err
+}
+
+// Alert returns one alert.
+func (c *Client) Alert(ctx context.Context, id string) (detect.Alert, error) {
+	var a detect.Alert
+	return a, c.do(ctx, http.MethodGet, "/api/v1/alerts/"+url.PathEscape(id), nil, &a)
+}
+
+// UpdateAlert changes an alert's status and/or adds a note.
+func (c *Client) UpdateAlert(ctx context.Context, id string, p AlertPatch) (detect.Alert, error) {
+	var a detect.Alert
+	return a, c.do(ctx, http.MethodPatch, "/api/v1/alerts/"+url.PathEscape(id), p, &a)
+}

@@ -45,6 +45,7 @@ type Metrics struct {
 	ingestEvents     atomic.Uint64
 	ingestErrors     atomic.Uint64
 	hostEvents       atomic.Uint64 // host_online / host_offline events stored
+	detectCounters
 
 	mu  sync.Mutex
 	ops map[string]*histogram
@@ -76,6 +77,10 @@ func (m *Metrics) WriteMetrics(ctx context.Context, w io.Writer) error {
 	counter("vigil_ingest_events_total", "Events stored.", m.ingestEvents.Load())
 	counter("vigil_ingest_errors_total", "Batches the store failed to commit.", m.ingestErrors.Load())
 	counter("vigil_host_status_events_total", "host_online and host_offline events recorded.", m.hostEvents.Load())
+	counter("vigil_detect_events_total", "Stored events evaluated by detection.", m.detectEvents.Load())
+	counter("vigil_detect_alerts_total", "Alerts created or folded by detection.", m.detectAlerts.Load())
+	counter("vigil_detect_queue_full_total", "Ingest requests that waited for room in the detection queue.", m.detectQueueFull.Load())
+	counter("vigil_detect_unevaluated_events_total", "Stored events detection did not evaluate (queue full until the request ended, shutdown, errors).", m.detectUnevaluated.Load())
 
 	m.mu.Lock()
 	names := make([]string, 0, len(m.ops))

@@ -17,7 +17,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/vigil-sec/vigil/internal/detect"
 	"github.com/vigil-sec/vigil/internal/httpapi"
+	"github.com/vigil-sec/vigil/internal/notify"
 	"github.com/vigil-sec/vigil/internal/pki"
 	"github.com/vigil-sec/vigil/internal/store"
 	"github.com/vigil-sec/vigil/internal/transport"
@@ -51,8 +53,19 @@ type Config struct {
 	NewToken NewTokenFunc
 	// Transport tunes the agent endpoints.
 	Transport transport.ServerOptions
-	Logger    *slog.Logger
-	Now       func() time.Time
+	// Detection configures the evaluation of ingested events (rule dirs,
+	// suppression, extra vigil paths); the server sets its Store (the
+	// server's store, which must implement detect.AlertStore), Notifier and
+	// Logger. NoDetection turns it off (the alerts API still answers).
+	Detection   detect.Options
+	NoDetection bool
+	// DetectQueue bounds the batches waiting for detection (default
+	// DefaultDetectQueue); see docs/alerts.md for the behaviour at the bound.
+	DetectQueue int
+	// Notify, when set, receives every new alert; the server runs it.
+	Notify *notify.Router
+	Logger *slog.Logger
+	Now    func() time.Time
 }
 
 func (c *Config) defaults() {
@@ -85,6 +98,9 @@ type Server struct {
 	mux     *http.ServeMux
 	log     *slog.Logger
 
+	alerts detect.AlertStore // nil when the store keeps no alerts
+	detect *detection        // nil when detection is off
+
 	mu sync.Mutex
 	ln net.Listener
 }
@@ -105,6 +121,22 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	m := newMetrics()
 	s := &Server{cfg: cfg, dir: dir, st: timedStore{Store: raw, m: m}, metrics: m, mux: http.NewServeMux(), log: cfg.Logger}
+	s.alerts, _ = raw.(detect.AlertStore)
+	if !cfg.NoDetection {
+		if s.alerts == nil {
+			raw.Close()
+			return nil, errors.New("server: the store keeps no alerts; detection needs one (or turn detection off)")
+		}
+		opts := cfg.Detection
+		opts.Store = s.alerts
+		if cfg.Notify != nil {
+			opts.Notifier = cfg.Notify
+		}
+		if s.detect, err = newDetection(opts, cfg.DetectQueue, m, cfg.Logger.With("component", "detect")); err != nil {
+			raw.Close()
+			return nil, err
+		}
+	}
 	offlineAfter := 3 * cfg.HeartbeatInterval
 	m.hostsOnline = func(ctx context.Context) (int, int, error) {
 		hs, err := s.st.Hosts(ctx)
@@ -117,7 +149,7 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 		return online, len(hs), err
 	}
 	httpapi.Register(s.mux, httpapi.Deps{
-		Store: s.st, AdminToken: dir.AdminToken, Metrics: m, Logger: cfg.Logger.With("component", "api"),
+		Store: s.st, Alerts: s.alerts, AdminToken: dir.AdminToken, Metrics: m, Logger: cfg.Logger.With("component", "api"),
 		Now: cfg.Now, OfflineAfter: offlineAfter,
 		Tokens: tokenIssuer{st: s.st, ca: dir.CA, newToken: cfg.NewToken, now: cfg.Now},
 	})
@@ -128,6 +160,9 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	if topts.Now == nil {
 		topts.Now = cfg.Now
 	}
+	if s.detect != nil {
+		topts.AfterIngest = s.detect.enqueue
+	}
 	transport.NewServer(s.st, dir.CA, topts).Register(s.mux)
 	return s, nil
 }
@@ -135,6 +170,17 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 // Store is the server's store (timed for /metrics); the transport's
 // handlers ingest through it.
 func (s *Server) Store() store.Store { return s.st }
+
+// Alerts is the server's alert store; nil when the store keeps none.
+func (s *Server) Alerts() detect.AlertStore { return s.alerts }
+
+// Detector is the running detector; nil when detection is off.
+func (s *Server) Detector() *detect.Detector {
+	if s.detect == nil {
+		return nil
+	}
+	return s.detect.det
+}
 
 // CA is the server's certificate authority.
 func (s *Server) CA() *pki.CA { return s.dir.CA }
@@ -249,6 +295,29 @@ func shutdown(srv *http.Server, errc <-chan error, cancelRequests context.Cancel
 }
 
 func (s *Server) startLoops(ctx context.Context, wg *sync.WaitGroup) {
+	// The notifier stops after detection has drained its queue, so that
+	// alerts raised during the drain are still sent.
+	nctx, stopNotify := context.WithCancel(context.WithoutCancel(ctx))
+	if s.detect != nil {
+		wg.Go(func() {
+			s.detect.run(ctx)
+			stopNotify()
+		})
+		wg.Go(func() {
+			if err := s.detect.det.Run(ctx); err != nil {
+				s.log.Warn("rule reload", "err", err)
+			}
+		})
+	} else {
+		context.AfterFunc(ctx, stopNotify)
+	}
+	if s.cfg.Notify != nil {
+		wg.Go(func() {
+			if err := s.cfg.Notify.Run(nctx); err != nil {
+				s.log.Warn("notifications", "err", err)
+			}
+		})
+	}
 	watch := &statusWatch{st: s.st, now: s.cfg.Now, offlineAfter: 3 * s.cfg.HeartbeatInterval, metrics: s.metrics, last: map[string]string{}}
 	wg.Go(func() {
 		every(ctx, min(s.cfg.HeartbeatInterval, 5*time.Second), func(ctx context.Context) {
