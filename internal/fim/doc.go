@@ -25,7 +25,15 @@
 // # Scanning
 //
 // Walkers (one per CPU) read directories and fstatat each entry relative to
-// the open directory; hashers (one per CPU) read files with a 1 MiB buffer
+// the open directory. Nothing is opened by path: each directory and file is
+// opened relative to the descriptor of the directory it was listed in
+// (openat with O_NOFOLLOW, and O_DIRECTORY or O_NONBLOCK), and fstat of the
+// new descriptor must show the device, inode and type the walk stat'ed, so
+// a user who swaps a directory they own for a link to another tree during a
+// scan gets nothing of that tree into the baseline. An entry that changed
+// between the stat and the open is looked at again after the walk (up to
+// three rounds, Stats.Raced), never hashed in the place of another.
+// Hashers (one per CPU) read files with a 1 MiB buffer
 // into crypto/sha256 (SHA-NI: ~1.8 GB/s per core, so the cost is I/O and
 // syscalls). A file whose size, mtime, ctime, inode and device match the
 // previous baseline keeps its hash unread, which makes a rescan of an

@@ -1,6 +1,7 @@
 package fim
 
 import (
+	"context"
 	"crypto/sha256"
 	"errors"
 	"os"
@@ -9,12 +10,15 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/vigil-sec/vigil/internal/hostfs"
 )
 
-// readHashGuarded runs readHash and, should it block (a FIFO opened for
-// reading waits for a writer), releases it by opening the FIFO for writing
-// and fails the test.
-func readHashGuarded(t *testing.T, name string, e *Entry, limit int64) (int64, error) {
+// openHashGuarded opens the file at real path name, stat'ed into e, as the
+// walk does (relative to its directory) and hashes it; should the open
+// block (a FIFO opened for reading waits for a writer), it releases it by
+// opening the FIFO for writing and fails the test.
+func openHashGuarded(t *testing.T, name string, e *Entry, limit int64) (int64, error) {
 	t.Helper()
 	type result struct {
 		n   int64
@@ -22,7 +26,19 @@ func readHashGuarded(t *testing.T, name string, e *Entry, limit int64) (int64, e
 	}
 	done := make(chan result, 1)
 	go func() {
-		n, err := readHash(name, e, sha256.New(), make([]byte, 4096), limit)
+		parent, err := unix.Open(filepath.Dir(name), unix.O_RDONLY|unix.O_DIRECTORY, 0)
+		if err != nil {
+			done <- result{0, err}
+			return
+		}
+		defer unix.Close(parent)
+		f, err := openFileAt(parent, filepath.Base(name), e)
+		if err != nil {
+			done <- result{0, err}
+			return
+		}
+		defer closeFile(f)
+		n, err := hashFile(f, name, sha256.New(), make([]byte, 4096), limit)
 		done <- result{n, err}
 	}()
 	select {
@@ -33,32 +49,62 @@ func readHashGuarded(t *testing.T, name string, e *Entry, limit int64) (int64, e
 			unix.Close(fd)
 		}
 		<-done
-		t.Fatalf("readHash(%s) blocked", name)
+		t.Fatalf("open of %s blocked", name)
 		return 0, nil
 	}
 }
 
-// A path swapped for a FIFO or a device between the walk's lstat and the
-// hash must be refused, not read (a FIFO would block the hashing worker
-// forever; a device could be read without end).
-func TestReadHashRefusesNonRegular(t *testing.T) {
+// statEntry returns the entry of real path name as the walk stats it.
+func statEntry(t *testing.T, name string) Entry {
+	t.Helper()
+	var st unix.Stat_t
+	if err := unix.Lstat(name, &st); err != nil {
+		t.Fatal(err)
+	}
+	e := Entry{Path: name}
+	fromStatT(&e, &st)
+	return e
+}
+
+// A path swapped for a FIFO, a device or a directory between the walk's
+// stat and the hash must be refused, not read (a FIFO would block the
+// hashing worker forever; a device could be read without end), even when
+// it is the very inode stat'ed.
+func TestOpenFileRefusesNonRegular(t *testing.T) {
 	fifo := filepath.Join(t.TempDir(), "fifo")
 	if err := unix.Mkfifo(fifo, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	for _, name := range []string{fifo, "/dev/null", t.TempDir()} {
 		t.Run(filepath.Base(name), func(t *testing.T) {
-			e := Entry{Path: name, Type: TypeFile, Size: 1}
-			_, err := readHashGuarded(t, name, &e, 1<<20)
-			if !errors.Is(err, errNotRegular) {
-				t.Fatalf("readHash(%s) = %v, want errNotRegular", name, err)
+			e := statEntry(t, name)
+			e.Type = TypeFile // what the walk saw before the swap
+			_, err := openHashGuarded(t, name, &e, 1<<20)
+			if !errors.Is(err, errChanged) {
+				t.Fatalf("open of %s = %v, want errChanged", name, err)
 			}
 		})
 	}
 }
 
-// A file that grew past the limit after the lstat is not read beyond it.
-func TestReadHashLimit(t *testing.T) {
+// A file replaced by another one between the stat and the open is
+// errChanged, never hashed in its place.
+func TestOpenFileChecksIdentity(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "f")
+	writeFile(t, p, "first")
+	e := statEntry(t, p)
+	writeFile(t, p+".new", "second")
+	if err := os.Rename(p+".new", p); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := openHashGuarded(t, p, &e, 1<<20); !errors.Is(err, errChanged) {
+		t.Fatalf("open of a replaced file = %v, want errChanged", err)
+	}
+}
+
+// A file that grew past the limit after the stat is not read beyond it.
+func TestHashFileLimit(t *testing.T) {
 	dir := t.TempDir()
 	for _, tc := range []struct {
 		name    string
@@ -72,11 +118,14 @@ func TestReadHashLimit(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := filepath.Join(dir, tc.name)
+			if err := os.WriteFile(p, make([]byte, 1), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			e := statEntry(t, p)
 			if err := os.WriteFile(p, make([]byte, tc.size), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			e := Entry{Path: p, Type: TypeFile}
-			n, err := readHashGuarded(t, p, &e, tc.limit)
+			n, err := openHashGuarded(t, p, &e, tc.limit)
 			if !errors.Is(err, tc.wantErr) {
 				t.Fatalf("err = %v, want %v", err, tc.wantErr)
 			}
@@ -90,19 +139,31 @@ func TestReadHashLimit(t *testing.T) {
 	}
 }
 
-// A scan records a file that grew past MaxFileSize as too large, not as an
-// error.
+// A scan records a file that grew past MaxFileSize after the stat as too
+// large, not as an error.
 func TestScanGrownFileTooLarge(t *testing.T) {
 	dir := t.TempDir()
-	p := filepath.Join(dir, "f")
-	if err := os.WriteFile(p, make([]byte, 50), 0o600); err != nil {
+	p := filepath.Join(dir, "w/f")
+	writeFile(t, p, "small")
+	root, err := hostfs.New(dir)
+	if err != nil {
 		t.Fatal(err)
 	}
-	w := &walk{s: &Scanner{opts: Options{MaxFileSize: 10}}}
-	e := Entry{Path: p, Type: TypeFile, Size: 5}
-	h := sha256.New()
-	_, err := w.hashFile(&e, h, make([]byte, 4096))
-	if !errors.Is(err, errFileTooLarge) {
-		t.Fatalf("hashFile = %v, want errFileTooLarge", err)
+	s, err := NewScanner(root, Options{Paths: []string{"/w"}, MaxFileSize: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.beforeOpen = onceAt("/w/f", func() {
+		if err := os.WriteFile(p, make([]byte, 50), 0o600); err != nil {
+			t.Error(err)
+		}
+	})
+	b, st, err := s.Scan(context.Background(), nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, _ := b.Get("/w/f")
+	if e.Flags != FlagTooLarge || e.Size != 50 || st.TooLarge != 1 || st.Errors != 0 {
+		t.Errorf("entry %+v, stats %+v; want too large, size 50", e, st)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -288,5 +289,55 @@ func TestEventNotes(t *testing.T) {
 	ev = Change{Action: Moved, Old: &old, New: &big}.Event(time.Unix(100, 0), Names{}, 1<<30)
 	if ev.Event.Type[0] != "change" || ev.Vigil.File.Previous.Path != "/var/old.img" {
 		t.Errorf("moved: %+v", ev.Event)
+	}
+}
+
+// The result holds exactly the entries found, whatever prev holds: entries
+// of prev outside the paths, or gone, are not carried over, and overlapping
+// paths are walked once.
+func TestScanPathsResult(t *testing.T) {
+	root, dir := fixture(t)
+	s := newScanner(t, root)
+	full, _, err := s.Scan(context.Background(), nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name  string
+		paths []string
+		edit  func()
+		want  []string
+	}{
+		{"subtree with a larger prev", []string{"/w/sub"}, nil, []string{"/w/sub", "/w/sub/b.conf", "/w/sub/big.bin"}},
+		{"overlapping paths", []string{"/w/sub", "/w/sub/b.conf", "/w/sub/"}, nil, []string{"/w/sub", "/w/sub/b.conf", "/w/sub/big.bin"}},
+		{"file", []string{"/w/a.txt"}, nil, []string{"/w/a.txt"}},
+		{"missing", []string{"/w/none"}, nil, nil},
+		{"deleted entry", []string{"/w/sub"}, func() {
+			if err := os.Remove(filepath.Join(dir, "w/sub/big.bin")); err != nil {
+				t.Fatal(err)
+			}
+		}, []string{"/w/sub", "/w/sub/b.conf"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.edit != nil {
+				tc.edit()
+			}
+			b, st, err := s.ScanPaths(context.Background(), full, tc.paths, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := b.Paths(); !slices.Equal(got, tc.want) {
+				t.Errorf("paths %v, want %v", got, tc.want)
+			}
+			if st.Entries != int64(len(tc.want)) || st.Hashed != 0 {
+				t.Errorf("stats %+v", st)
+			}
+			for _, p := range tc.want {
+				if e, _ := b.Get(p); e.Type == TypeFile && e.Size <= 1024 && !e.Hashed() {
+					t.Errorf("%s lost its hash: %+v", p, e)
+				}
+			}
+		})
 	}
 }

@@ -5,64 +5,153 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
-	"io/fs"
+	"path/filepath"
 	"sync"
-	"syscall"
 
 	"golang.org/x/sys/unix"
 )
 
-// fillStat copies the fields of fi into e.
-func fillStat(e *Entry, fi fs.FileInfo) {
-	e.Type = typeOf(fi.Mode())
-	st, ok := fi.Sys().(*syscall.Stat_t)
-	if !ok {
-		e.Mode = uint32(fi.Mode().Perm())
-		e.Size = fi.Size()
-		e.Mtime = fi.ModTime().UnixNano()
-		return
+// dirRef is an open directory: every entry of the walk is stat'ed and
+// opened relative to the descriptor of the directory it was read from, never
+// by path, so a directory swapped for a symbolic link during the scan
+// cannot lead the walk elsewhere.
+type dirRef = int
+
+// fileRef is a file opened for hashing.
+type fileRef = int
+
+// openRootParent opens the directory holding the scan root at real path
+// real and returns it with the root's name in it ("." for a root that is
+// the top of the tree). The path up to the parent is the configured one and
+// is resolved as such.
+func openRootParent(real string, top bool) (dirRef, string, error) {
+	dir, name := filepath.Dir(real), filepath.Base(real)
+	if top {
+		dir, name = real, "."
 	}
-	e.Mode = st.Mode & 0o7777
-	e.UID, e.GID = st.Uid, st.Gid
-	e.Size = st.Size
-	e.Mtime = st.Mtim.Nano()
-	e.Ctime = st.Ctim.Nano()
-	e.Inode = st.Ino
-	e.Dev = st.Dev
+	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1, "", fmt.Errorf("open %s: %w", dir, err)
+	}
+	return fd, name, nil
 }
 
-// readHash opens a file without following a symbolic link, without
-// blocking (a FIFO put in the file's place must not stall the worker) and,
-// where allowed, without updating its access time, refreshes e from the open
-// descriptor and writes at most limit bytes of content to h. What the open
-// descriptor shows is what counts: a file that is no longer regular is
-// errNotRegular, one larger than limit errFileTooLarge. Raw system calls keep
-// the cost per file at open, fstat, reads and close.
-func readHash(name string, e *Entry, h io.Writer, buf []byte, limit int64) (int64, error) {
-	const flags = unix.O_RDONLY | unix.O_NOFOLLOW | unix.O_NONBLOCK | unix.O_CLOEXEC
-	fd, err := unix.Open(name, flags|unix.O_NOATIME, 0)
-	if err == unix.EPERM {
-		// O_NOATIME needs ownership or CAP_FOWNER.
-		fd, err = unix.Open(name, flags, 0)
-	}
-	if err != nil {
-		return 0, fmt.Errorf("open %s: %w", name, err)
-	}
-	defer unix.Close(fd)
+// dupDir returns a second descriptor of d, to keep it for a retry.
+func dupDir(d dirRef) (dirRef, error) { return unix.FcntlInt(uintptr(d), unix.F_DUPFD_CLOEXEC, 0) }
+
+func closeDir(d dirRef) { unix.Close(d) }
+
+// statAt fills e from an lstat of name in parent. A vanished entry is
+// errGone.
+func statAt(parent dirRef, name string, e *Entry) error {
 	var st unix.Stat_t
-	if err := unix.Fstat(fd, &st); err != nil {
-		return 0, fmt.Errorf("stat %s: %w", name, err)
-	}
-	if st.Mode&unix.S_IFMT != unix.S_IFREG {
-		return 0, fmt.Errorf("%s: %w", name, errNotRegular)
+	if err := unix.Fstatat(parent, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		if err == unix.ENOENT {
+			return errGone
+		}
+		return fmt.Errorf("stat %s: %w", name, err)
 	}
 	fromStatT(e, &st)
-	if st.Size > limit {
-		return 0, fmt.Errorf("%s: %w", name, errFileTooLarge)
+	return nil
+}
+
+// checkOpened compares what fstat says of the descriptor fd, opened from an
+// entry the walk stat'ed as want, with want: another device, inode or type
+// is errChanged (and fd is closed); otherwise want is refreshed from it.
+func checkOpened(fd int, name string, want *Entry) error {
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		unix.Close(fd)
+		return fmt.Errorf("stat %s: %w", name, err)
 	}
+	if st.Dev != want.Dev || st.Ino != want.Inode || typeOfMode(st.Mode) != want.Type {
+		unix.Close(fd)
+		return fmt.Errorf("%s: %w", name, errChanged)
+	}
+	fromStatT(want, &st)
+	return nil
+}
+
+// openErr maps the errors of an open that refused to follow a link, or
+// found no directory, to errChanged, and a vanished entry to errGone.
+func openErr(name string, err error) error {
+	switch err {
+	case unix.ELOOP, unix.ENOTDIR, unix.ENXIO:
+		return fmt.Errorf("open %s: %w", name, errChanged)
+	case unix.ENOENT:
+		return errGone
+	}
+	return fmt.Errorf("open %s: %w", name, err)
+}
+
+// openDirAt opens the directory name in parent, the entry the walk
+// stat'ed as want, without following a symbolic link, and checks that it
+// is that directory (errChanged otherwise).
+func openDirAt(parent dirRef, name string, want *Entry) (dirRef, error) {
+	fd, err := unix.Openat(parent, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1, openErr(name, err)
+	}
+	if err := checkOpened(fd, name, want); err != nil {
+		return -1, err
+	}
+	return fd, nil
+}
+
+// openFileAt opens the regular file name in parent, the entry the walk
+// stat'ed as want, without following a symbolic link, without blocking (a
+// FIFO put in its place must not stall the walk) and, where allowed,
+// without updating its access time. It checks that the open file is the
+// one stat'ed (errChanged otherwise) and refreshes want from it, so that the
+// hash and the recorded metadata belong to the same inode.
+func openFileAt(parent dirRef, name string, want *Entry) (fileRef, error) {
+	const flags = unix.O_RDONLY | unix.O_NOFOLLOW | unix.O_NONBLOCK | unix.O_CLOEXEC
+	fd, err := unix.Openat(parent, name, flags|unix.O_NOATIME, 0)
+	if err == unix.EPERM {
+		// O_NOATIME needs ownership or CAP_FOWNER.
+		fd, err = unix.Openat(parent, name, flags, 0)
+	}
+	if err != nil {
+		return -1, openErr(name, err)
+	}
+	if err := checkOpened(fd, name, want); err != nil {
+		return -1, err
+	}
+	return fd, nil
+}
+
+func closeFile(f fileRef) { unix.Close(f) }
+
+// readLinkAt returns the target of the symbolic link name in parent, the
+// entry the walk stat'ed as want, read from the link it opened and checked
+// (errChanged when another entry took its place).
+func readLinkAt(parent dirRef, name string, want *Entry) (string, error) {
+	fd, err := unix.Openat(parent, name, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return "", openErr(name, err)
+	}
+	if err := checkOpened(fd, name, want); err != nil {
+		return "", err
+	}
+	defer unix.Close(fd)
+	for size := 256; ; size *= 2 {
+		buf := make([]byte, size)
+		n, err := unix.Readlinkat(fd, "", buf)
+		if err != nil {
+			return "", fmt.Errorf("readlink %s: %w", name, err)
+		}
+		if n < size || size >= maxPathLen {
+			return string(buf[:n]), nil
+		}
+	}
+}
+
+// hashFile writes at most limit bytes of the open file f to h. A file that
+// grew past limit while it was read is errFileTooLarge.
+func hashFile(f fileRef, name string, h io.Writer, buf []byte, limit int64) (int64, error) {
 	var total int64
 	for {
-		n, err := unix.Read(fd, buf[:min(int64(len(buf)), limit+1-total)])
+		n, err := unix.Read(f, buf[:min(int64(len(buf)), limit+1-total)])
 		if err == unix.EINTR {
 			continue
 		}
@@ -73,7 +162,6 @@ func readHash(name string, e *Entry, h io.Writer, buf []byte, limit int64) (int6
 			return total, nil
 		}
 		if total+int64(n) > limit {
-			// The file grew past the limit while it was read.
 			return total, fmt.Errorf("%s: %w", name, errFileTooLarge)
 		}
 		h.Write(buf[:n])
@@ -105,11 +193,11 @@ var pseudoFS = map[int64]bool{
 	0x19800202:               true, // mqueue
 }
 
-// isPseudoFS reports whether the directory at real path dir is on a pseudo
-// file system.
-func isPseudoFS(dir string) bool {
+// isPseudoFS reports whether the open directory d is on a pseudo file
+// system.
+func isPseudoFS(d dirRef) bool {
 	var st unix.Statfs_t
-	if err := unix.Statfs(dir, &st); err != nil {
+	if err := unix.Fstatfs(d, &st); err != nil {
 		return false
 	}
 	return pseudoFS[int64(st.Type)]
@@ -117,23 +205,19 @@ func isPseudoFS(dir string) bool {
 
 var direntBufs = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &b }}
 
-// readDirStat lists the directory at real path dir with getdents64 and
-// stats each entry relative to the open directory (fstatat: no path lookup
-// per entry, no os.File per directory; statx measured 8% slower per call
-// here). prefix+name is the entry's host path; fn is called for each entry
-// that could be stat'ed; the number of entries that could not is returned.
-func readDirStat(dir, prefix string, skip func(p string) bool, fn func(e *Entry)) (errs int64) {
-	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
-	if err != nil {
-		return 1
-	}
-	defer unix.Close(fd)
+// readDirStat lists the open directory d with getdents64 and stats each
+// entry relative to it (fstatat: no path lookup per entry; statx with the
+// reduced mask measured no faster on ext4). fn is called with the name
+// (valid only during the call) and the entry, its Path unset, of each entry
+// that could be stat'ed, and returns false to stop; the number of entries
+// that could not be stat'ed is returned.
+func readDirStat(d dirRef, fn func(name []byte, e *Entry) bool) (errs int64) {
 	bp := direntBufs.Get().(*[]byte)
 	defer direntBufs.Put(bp)
 	buf := *bp
 	var st unix.Stat_t
 	for {
-		n, err := unix.Getdents(fd, buf)
+		n, err := unix.Getdents(d, buf)
 		if err == unix.EINTR {
 			continue
 		}
@@ -154,19 +238,18 @@ func readDirStat(dir, prefix string, skip func(p string) bool, fn func(e *Entry)
 			if end <= 0 || (end == 1 && name[0] == '.') || (end == 2 && name[0] == '.' && name[1] == '.') {
 				continue // no terminator, ".", ".."
 			}
-			p := prefix + string(name[:end])
-			if skip(p) {
-				continue
-			}
-			if err := unix.Fstatat(fd, p[len(prefix):], &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+			// name[:end+1] is NUL-terminated: fstatat needs no copy.
+			if err := fstatatNUL(d, &name[0], &st); err != nil {
 				if err != unix.ENOENT {
 					errs++
 				}
 				continue
 			}
-			e := Entry{Path: p}
+			var e Entry
 			fromStatT(&e, &st)
-			fn(&e)
+			if !fn(name[:end], &e) {
+				return errs
+			}
 		}
 	}
 }

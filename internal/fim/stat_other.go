@@ -7,7 +7,26 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 )
+
+// Elsewhere than Linux the walk goes by path: a directory swapped for a
+// link between the stat and the open of an entry below it is not detected.
+
+type dirRef = string // real path of the directory
+
+type fileRef = *os.File
+
+func openRootParent(real string, top bool) (dirRef, string, error) {
+	if top {
+		return real, ".", nil
+	}
+	return filepath.Dir(real), filepath.Base(real), nil
+}
+
+func dupDir(d dirRef) (dirRef, error) { return d, nil }
+
+func closeDir(dirRef) {}
 
 // fillStat copies the portable fields of fi into e.
 func fillStat(e *Entry, fi fs.FileInfo) {
@@ -17,23 +36,61 @@ func fillStat(e *Entry, fi fs.FileInfo) {
 	e.Mtime = fi.ModTime().UnixNano()
 }
 
-func readHash(name string, e *Entry, h io.Writer, buf []byte, limit int64) (int64, error) {
-	f, err := os.Open(name)
+func statAt(parent dirRef, name string, e *Entry) error {
+	fi, err := os.Lstat(filepath.Join(parent, name))
 	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return 0, err
-	}
-	if !fi.Mode().IsRegular() {
-		return 0, fmt.Errorf("%s: %w", name, errNotRegular)
+		if os.IsNotExist(err) {
+			return errGone
+		}
+		return err
 	}
 	fillStat(e, fi)
-	if fi.Size() > limit {
-		return 0, fmt.Errorf("%s: %w", name, errFileTooLarge)
+	return nil
+}
+
+func openDirAt(parent dirRef, name string, want *Entry) (dirRef, error) {
+	p := filepath.Join(parent, name)
+	fi, err := os.Lstat(p)
+	if err != nil {
+		if os.IsNotExist(err) {
+			return "", errGone
+		}
+		return "", err
 	}
+	if !fi.IsDir() {
+		return "", fmt.Errorf("%s: %w", p, errChanged)
+	}
+	return p, nil
+}
+
+func openFileAt(parent dirRef, name string, want *Entry) (fileRef, error) {
+	f, err := os.Open(filepath.Join(parent, name))
+	if err != nil {
+		if os.IsNotExist(err) {
+			return nil, errGone
+		}
+		return nil, err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		f.Close()
+		return nil, fmt.Errorf("%s: %w", name, errChanged)
+	}
+	fillStat(want, fi)
+	return f, nil
+}
+
+func closeFile(f fileRef) { f.Close() }
+
+func readLinkAt(parent dirRef, name string, _ *Entry) (string, error) {
+	return os.Readlink(filepath.Join(parent, name))
+}
+
+func hashFile(f fileRef, name string, h io.Writer, buf []byte, limit int64) (int64, error) {
 	n, err := io.CopyBuffer(h, io.LimitReader(f, limit+1), buf)
 	if err == nil && n > limit {
 		err = fmt.Errorf("%s: %w", name, errFileTooLarge)
@@ -41,10 +98,10 @@ func readHash(name string, e *Entry, h io.Writer, buf []byte, limit int64) (int6
 	return n, err
 }
 
-func isPseudoFS(string) bool { return false }
+func isPseudoFS(dirRef) bool { return false }
 
-func readDirStat(dir, prefix string, skip func(p string) bool, fn func(e *Entry)) (errs int64) {
-	f, err := os.Open(dir)
+func readDirStat(d dirRef, fn func(name []byte, e *Entry) bool) (errs int64) {
+	f, err := os.Open(d)
 	if err != nil {
 		return 1
 	}
@@ -54,19 +111,16 @@ func readDirStat(dir, prefix string, skip func(p string) bool, fn func(e *Entry)
 		errs++
 	}
 	for _, name := range names {
-		if skip(prefix + name) {
-			continue
-		}
-		fi, err := os.Lstat(dir + "/" + name)
-		if err != nil {
-			if !os.IsNotExist(err) {
+		var e Entry
+		if err := statAt(d, name, &e); err != nil {
+			if err != errGone {
 				errs++
 			}
 			continue
 		}
-		e := Entry{Path: prefix + name}
-		fillStat(&e, fi)
-		fn(&e)
+		if !fn([]byte(name), &e) {
+			break
+		}
 	}
 	return errs
 }
