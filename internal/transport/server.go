@@ -37,8 +37,12 @@ type ServerOptions struct {
 	// event.id. It must return quickly (the server queues them for
 	// detection); ctx is the request's.
 	AfterIngest func(ctx context.Context, events []event.Event)
-	Now         func() time.Time
-	Logger      *slog.Logger
+	// AfterDocument, when set, is called after an agent's document (kind
+	// DocInventory or DocScan) is stored. It must return quickly; ctx is
+	// the request's.
+	AfterDocument func(ctx context.Context, hostID, kind string)
+	Now           func() time.Time
+	Logger        *slog.Logger
 }
 
 // Server serves the agent endpoints (enrollment, events, heartbeat, poll).
@@ -87,6 +91,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST "+PathEvents, s.agentOnly(s.handleEvents))
 	mux.HandleFunc("POST "+PathHeartbeat, s.agentOnly(s.handleHeartbeat))
 	mux.HandleFunc("GET "+PathPoll, s.agentOnly(s.handlePoll))
+	mux.HandleFunc("POST "+PathDocuments, s.agentOnly(s.handleDocument))
 }
 
 // ServeHTTP serves the agent endpoints alone.
