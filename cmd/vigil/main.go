@@ -38,6 +38,7 @@ func commands() map[string]command {
 		"up":        {"server + local agent on this machine in one command (the quick start)", runUp},
 		"search":    {"search the events stored by a server (KQL query)", runSearch},
 		"hosts":     {"list the hosts of a server and their status; hosts revoke ID", runHosts},
+		"alerts":    {"list a server's alerts; alerts ack|close|reopen ID, alerts note ID TEXT", runAlerts},
 		"inventory": {"print the host inventory (packages, users, ports, ...)", runInventory},
 		"rules":     {"check Sigma rules (lint) and run them over recorded events (test)", runRules},
 		"version":   {"print the vigil version", runVersion},

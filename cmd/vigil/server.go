@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/vigil-sec/vigil/internal/cli"
+	"github.com/vigil-sec/vigil/internal/detect"
 	"github.com/vigil-sec/vigil/internal/httpapi"
 	"github.com/vigil-sec/vigil/internal/pki"
 	"github.com/vigil-sec/vigil/internal/server"
@@ -64,6 +66,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	var retention cli.StringList
 	fs.Var(&retention, "retention", "keep events of a category `CATEGORY=DAYS` (repeatable), e.g. process=30")
 	logLevel := fs.String("log-level", "info", "log `LEVEL` on stderr: debug, info, warn, error")
+	df := addDetectFlags(fs)
 	pos, err := cli.Parse(fs, args)
 	if err != nil {
 		return err
@@ -86,6 +89,9 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	cfg := server.Config{
 		DataDir: *data, Listen: *listen, OpenStore: open, HeartbeatInterval: *heartbeat,
 		Retention: perCat, RetentionDays: *retentionDays, Logger: log,
+	}
+	if err := df.apply(&cfg, log); err != nil {
+		return err
 	}
 	if err := checkListen(*listen); err != nil {
 		return err
@@ -206,4 +212,40 @@ func tokenFromStore(ctx context.Context, dir string, sf storeFlags, ttl time.Dur
 	defer st.Close()
 	tok, _, err := server.IssueToken(ctx, st, ca, transport.NewToken, time.Now(), ttl, uses)
 	return tok, err
+}
+
+// detectFlags are the detection and notification flags of server and up.
+type detectFlags struct {
+	rules       cli.StringList
+	noPack      *bool
+	notify      *string
+	suppression *time.Duration
+	agentPaths  cli.StringList
+}
+
+func addDetectFlags(fs *flag.FlagSet) *detectFlags {
+	f := &detectFlags{}
+	fs.Var(&f.rules, "rules", "Sigma rules `DIR` or file, loaded beside the built-in pack and reloaded on change (repeatable)")
+	f.noPack = fs.Bool("no-pack", false, "leave vigil's built-in rule pack out")
+	f.notify = fs.String("notify", "", "notifications `FILE` (YAML routes to webhook, email, syslog; see docs/alerts.md)")
+	f.suppression = fs.Duration("suppression", detect.DefaultSuppression, "repeats of an open alert within `WINDOW` fold into it")
+	fs.Var(&f.agentPaths, "agent-path", "another `PATH` of the vigil binary on agents, never alerted on (repeatable)")
+	return f
+}
+
+// apply sets the detection fields of cfg.
+func (f *detectFlags) apply(cfg *server.Config, log *slog.Logger) error {
+	cfg.Detection = detect.Options{RuleDirs: f.rules.Values, NoPack: *f.noPack, Suppression: *f.suppression,
+		SelfExecutables: f.agentPaths.Values}
+	if *f.suppression <= 0 {
+		return cli.UsageError("--suppression must be positive")
+	}
+	if *f.notify != "" {
+		r, err := server.LoadNotify(*f.notify, log.With("component", "notify"))
+		if err != nil {
+			return err
+		}
+		cfg.Notify = r
+	}
+	return nil
 }

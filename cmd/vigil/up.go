@@ -31,6 +31,7 @@ func runUp(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	collectors := cli.StringList{Split: true}
 	fs.Var(&collectors, "collectors", "comma `LIST` of collectors for the local agent (default: all that can run here)")
 	logLevel := fs.String("log-level", "warn", "log `LEVEL` on stderr: debug, info, warn, error")
+	df := addDetectFlags(fs)
 	pos, err := cli.Parse(fs, args)
 	if err != nil {
 		return err
@@ -47,10 +48,14 @@ func runUp(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	acfg.Name = *name
 	acfg.Enabled = collectors.Values
 
-	s, err := server.Open(ctx, server.Config{
+	cfg := server.Config{
 		DataDir: *data, Listen: *listen, Logger: log, HeartbeatInterval: acfg.HeartbeatInterval,
 		OpenStore: storeFlags{kind: new("sqlite"), dsn: new("")}.mustOpener(log),
-	})
+	}
+	if err := df.apply(&cfg, log); err != nil {
+		return err
+	}
+	s, err := server.Open(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -116,6 +121,7 @@ func printUpBanner(w io.Writer, url, data string) {
 	fmt.Fprintf(w, "  admin token: %s (CA: %s)\n", filepath.Join(data, httpapi.AdminTokenFile), filepath.Join(data, httpapi.CAFile))
 	fmt.Fprintf(w, "  try:         vigil hosts --data %s\n", data)
 	fmt.Fprintf(w, "               vigil search --data %s 'event.action:exec' --since 15m\n", data)
+	fmt.Fprintf(w, "               vigil alerts --data %s --status open\n", data)
 	fmt.Fprintf(w, "  enroll more: vigil server token create --data %s, then vigil agent --server %s --enroll TOKEN\n", data, url)
 	fmt.Fprintln(w, "  Ctrl-C stops everything.")
 }
