@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -138,6 +140,12 @@ func (c *Collector) installRules(ctx context.Context, conn *netlink.Conn, h *col
 	}
 	h.Add("rules_skipped", int64(len(skipped)))
 	if listed, err := conn.ListRules(ctx); err == nil {
+		// Rules of another running agent on this host (its exec rule
+		// excludes its live pid) are not stale: leave all vigil rules alone.
+		if others := otherAgents(listed, os.Getpid(), c.procAlive); len(others) > 0 {
+			log.Info("another vigil agent's audit rules are installed; keeping them", "pids", others)
+			listed = nil
+		}
 		for _, l := range listed {
 			if l.HasKeyPrefix(keyPrefix) && !containsRule(rules, l) {
 				if err := conn.DeleteRule(ctx, l); err == nil {
@@ -164,6 +172,40 @@ func (c *Collector) installRules(ctx context.Context, conn *netlink.Conn, h *col
 	return installed, nil
 }
 
+// otherAgents returns the pids of other running agents, found through the
+// "pid!=PID" field every agent puts in its vigil-keyed exec rules.
+func otherAgents(listed []*netlink.Rule, self int, alive func(int) bool) []int {
+	var pids []int
+	for _, l := range listed {
+		if !l.HasKeyPrefix(keyPrefix) {
+			continue
+		}
+		for _, f := range l.Fields {
+			if f.Type == netlink.FieldPID && f.Op == netlink.OpNotEqual && int(f.Value) != self && alive(int(f.Value)) && !slices.Contains(pids, int(f.Value)) {
+				pids = append(pids, int(f.Value))
+			}
+		}
+	}
+	return pids
+}
+
+// namesPID reports whether a rule has a "pid!=pid" field: such a rule is one
+// agent's own.
+func namesPID(r *netlink.Rule, pid uint32) bool {
+	for _, f := range r.Fields {
+		if f.Type == netlink.FieldPID && f.Op == netlink.OpNotEqual && f.Value == pid {
+			return true
+		}
+	}
+	return false
+}
+
+// procAlive reports whether a process with pid exists on the live host.
+func (c *Collector) procAlive(pid int) bool {
+	_, err := c.deps.Root.Stat("/proc/" + strconv.Itoa(pid))
+	return err == nil
+}
+
 func containsRule(rules []*netlink.Rule, r *netlink.Rule) bool {
 	for _, x := range rules {
 		if x.Equal(r) {
@@ -173,10 +215,26 @@ func containsRule(rules []*netlink.Rule, r *netlink.Rule) bool {
 	return false
 }
 
-// removeRules deletes the rules we installed and any other vigil-keyed rule.
+// removeRules deletes the rules we installed and any other vigil-keyed rule,
+// unless another agent on this host still runs: then only the rules that
+// are ours alone (those naming our pid) are removed, and the shared ones stay
+// for it.
 func (c *Collector) removeRules(conn *netlink.Conn, installed []*netlink.Rule, h *collector.Health, log *slog.Logger) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
+	if listed, err := conn.ListRules(ctx); err == nil {
+		if others := otherAgents(listed, os.Getpid(), c.procAlive); len(others) > 0 {
+			for _, r := range installed {
+				if namesPID(r, uint32(os.Getpid())) {
+					if err := conn.DeleteRule(ctx, r); err != nil && !errors.Is(err, unix.ENOENT) {
+						log.Warn("audit rule not removed", "rule", r.String(), "err", err)
+					}
+				}
+			}
+			log.Info("another vigil agent runs; its shared audit rules are kept", "pids", others)
+			return
+		}
+	}
 	for _, r := range installed {
 		if err := conn.DeleteRule(ctx, r); err != nil && !errors.Is(err, unix.ENOENT) {
 			log.Warn("audit rule not removed", "rule", r.String(), "err", err)
