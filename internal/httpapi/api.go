@@ -73,6 +73,8 @@ var routes = []route{
 	{method: "GET", path: "/api/v1/hosts/{id}", handle: (*api).host},
 	{method: "GET", path: "/api/v1/hosts/{id}/inventory", handle: documentHandler("inventory")},
 	{method: "GET", path: "/api/v1/hosts/{id}/scan", handle: documentHandler("scan")},
+	{method: "GET", path: "/api/v1/hosts/{id}/vulnerabilities", handle: (*api).hostVulnerabilities},
+	{method: "GET", path: "/api/v1/vulnerabilities", handle: (*api).vulnerabilities},
 	{method: "POST", path: "/api/v1/hosts/{id}/revoke", handle: (*api).revoke},
 	{method: "POST", path: "/api/v1/tokens", handle: (*api).createToken},
 	{method: "GET", path: "/api/v1/alerts", handle: (*api).listAlerts},
