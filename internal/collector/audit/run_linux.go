@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path"
 	"slices"
 	"strconv"
 	"strings"
@@ -200,10 +201,16 @@ func namesPID(r *netlink.Rule, pid uint32) bool {
 	return false
 }
 
-// procAlive reports whether a process with pid exists on the live host.
+// procAlive reports whether pid is a running agent: a live process running
+// the same program as this one (agents on one host run the same binary; a
+// dead agent's pid reused by another program does not count).
 func (c *Collector) procAlive(pid int) bool {
-	_, err := c.deps.Root.Stat("/proc/" + strconv.Itoa(pid))
-	return err == nil
+	exe, err := c.deps.Root.Readlink("/proc/" + strconv.Itoa(pid) + "/exe")
+	if err != nil {
+		return false
+	}
+	self, err := os.Executable()
+	return err == nil && path.Base(strings.TrimSuffix(exe, " (deleted)")) == path.Base(self)
 }
 
 func containsRule(rules []*netlink.Rule, r *netlink.Rule) bool {
