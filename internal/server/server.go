@@ -64,8 +64,11 @@ type Config struct {
 	DetectQueue int
 	// Notify, when set, receives every new alert; the server runs it.
 	Notify *notify.Router
-	Logger *slog.Logger
-	Now    func() time.Time
+	// VulnCheckInterval is how often the server looks for a changed
+	// advisory database DIR/vuln.db (default DefaultVulnCheckInterval).
+	VulnCheckInterval time.Duration
+	Logger            *slog.Logger
+	Now               func() time.Time
 }
 
 func (c *Config) defaults() {
@@ -100,6 +103,7 @@ type Server struct {
 
 	alerts detect.AlertStore // nil when the store keeps no alerts
 	detect *detection        // nil when detection is off
+	vulns  *vulnMatcher
 
 	mu sync.Mutex
 	ln net.Listener
@@ -163,6 +167,8 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	if s.detect != nil {
 		topts.AfterIngest = s.detect.enqueue
 	}
+	s.vulns = newVulnMatcher(s.st, dir.Path, cfg.VulnCheckInterval, cfg.Now, cfg.Logger)
+	topts.AfterDocument = s.vulns.afterDocument
 	transport.NewServer(s.st, dir.CA, topts).Register(s.mux)
 	return s, nil
 }
@@ -318,6 +324,7 @@ func (s *Server) startLoops(ctx context.Context, wg *sync.WaitGroup) {
 			}
 		})
 	}
+	wg.Go(func() { s.vulns.run(ctx) })
 	watch := &statusWatch{st: s.st, now: s.cfg.Now, offlineAfter: 3 * s.cfg.HeartbeatInterval, metrics: s.metrics, last: map[string]string{}}
 	wg.Go(func() {
 		every(ctx, min(s.cfg.HeartbeatInterval, 5*time.Second), func(ctx context.Context) {
