@@ -34,6 +34,11 @@ type Config struct {
 	Spool  Spool  `yaml:"spool" doc:"the disk spool that holds events until the server acknowledges them"`
 	// HeartbeatInterval is how often the agent reports to the server.
 	HeartbeatInterval time.Duration `yaml:"heartbeat_interval" doc:"how often the agent reports its health and policy version to the server"`
+	// ScanInterval, SendInventory and SendScan drive the periodic report
+	// to the server (inventory and baseline scan as documents).
+	ScanInterval  time.Duration `yaml:"scan_interval" doc:"how often the agent collects its inventory and runs the built-in baseline scan for the server (also at start and on the server's run_scan and refresh_inventory tasks); a server policy may override it"`
+	SendInventory bool          `yaml:"send_inventory" doc:"send the host inventory (packages, users, services, ...) to the server; the server matches the packages against its advisory database"`
+	SendScan      bool          `yaml:"send_scan" doc:"send the baseline scan report (the checks of vigil scan) to the server"`
 
 	// Collectors holds each collector's own section, keyed by name; the
 	// values are the registrations' config structs after decoding.
@@ -64,6 +69,9 @@ func Default() *Config {
 		Spool:          Spool{MaxBytes: 256 << 20, MaxAge: 7 * 24 * time.Hour},
 
 		HeartbeatInterval: 30 * time.Second,
+		ScanInterval:      12 * time.Hour,
+		SendInventory:     true,
+		SendScan:          true,
 	}
 	if os.Geteuid() != 0 {
 		if home, err := os.UserHomeDir(); err == nil {
@@ -212,6 +220,9 @@ func (c *Config) Validate() error {
 	}
 	if c.HeartbeatInterval < time.Second {
 		errs = append(errs, errors.New("heartbeat_interval must be at least 1s"))
+	}
+	if c.ScanInterval < time.Minute {
+		errs = append(errs, errors.New("scan_interval must be at least 1m"))
 	}
 	if c.StateDir == "" {
 		errs = append(errs, errors.New("state_dir must be set"))

@@ -20,7 +20,7 @@ type shipperOutput struct {
 	*transport.Shipper
 	spool  *spool.Spool
 	cancel context.CancelFunc
-	done   chan struct{}
+	done   chan struct{} // closed when the sender and the reporter stopped
 	once   sync.Once
 }
 
@@ -61,10 +61,12 @@ func startShipper(ctx context.Context, cfg *Config, opts Options, host event.Hos
 	if host.OS != nil {
 		osName = host.OS.Full
 	}
+	rep := newReporter(cfg, opts)
 	sh, err := transport.NewShipper(transport.ShipperOptions{
 		ServerURL: cfg.Server, TLS: tlsCfg, Spool: sp,
 		AgentVersion: opts.Version, Hostname: host.Name, OS: osName,
 		HeartbeatInterval: cfg.HeartbeatInterval, Now: opts.Now,
+		OnPolicy: rep.OnPolicy, OnTask: rep.OnTask,
 		Logger: opts.Logger.With("component", "shipper"),
 	})
 	if err != nil {
@@ -73,11 +75,17 @@ func startShipper(ctx context.Context, cfg *Config, opts Options, host event.Hos
 	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	o := &shipperOutput{Shipper: sh, spool: sp, cancel: cancel, done: make(chan struct{})}
-	go func() {
-		defer close(o.done)
+	rep.send = sh.SendDocument
+	var wg sync.WaitGroup
+	wg.Go(func() {
 		if err := sh.Run(runCtx); err != nil {
 			opts.Logger.Error("shipper stopped", "err", err)
 		}
+	})
+	wg.Go(func() { rep.Run(runCtx) })
+	go func() {
+		wg.Wait()
+		close(o.done)
 	}()
 	return o, nil
 }

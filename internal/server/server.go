@@ -104,6 +104,7 @@ type Server struct {
 	alerts detect.AlertStore // nil when the store keeps no alerts
 	detect *detection        // nil when detection is off
 	vulns  *vulnMatcher
+	agents *transport.Server
 
 	mu sync.Mutex
 	ln net.Listener
@@ -169,7 +170,8 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s.vulns = newVulnMatcher(s.st, dir.Path, cfg.VulnCheckInterval, cfg.Now, cfg.Logger)
 	topts.AfterDocument = s.vulns.afterDocument
-	transport.NewServer(s.st, dir.CA, topts).Register(s.mux)
+	s.agents = transport.NewServer(s.st, dir.CA, topts)
+	s.agents.Register(s.mux)
 	return s, nil
 }
 
@@ -187,6 +189,10 @@ func (s *Server) Detector() *detect.Detector {
 	}
 	return s.detect.det
 }
+
+// Agents is the agent endpoints' server, through which policies and tasks
+// are given to agents (SetPolicy, AddTask).
+func (s *Server) Agents() *transport.Server { return s.agents }
 
 // CA is the server's certificate authority.
 func (s *Server) CA() *pki.CA { return s.dir.CA }
