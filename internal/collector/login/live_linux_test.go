@@ -2,7 +2,6 @@ package login
 
 import (
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,103 +13,24 @@ import (
 	"github.com/vigil-sec/vigil/internal/collector"
 	"github.com/vigil-sec/vigil/internal/event"
 	"github.com/vigil-sec/vigil/internal/hostfs"
+	"github.com/vigil-sec/vigil/internal/livetest"
 )
-
-// startDaemon starts a foreground daemon and stops it at cleanup.
-func startDaemon(t *testing.T, name string, args ...string) {
-	t.Helper()
-	cmd := exec.Command(name, args...)
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", name, err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
-	})
-}
-
-func run(t *testing.T, name string, args ...string) {
-	t.Helper()
-	if out, err := exec.Command(name, args...).CombinedOutput(); err != nil {
-		t.Fatalf("%s %v: %v: %s", name, args, err, out)
-	}
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-// waitFor polls cond until it holds or 10 s pass.
-func waitFor(cond func() bool) bool {
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		if cond() {
-			return true
-		}
-	}
-	return false
-}
 
 // TestLiveSSHD starts rsyslogd (auth,authpriv.* to a temporary file, its own
 // /dev/log) and Debian's sshd on a free loopback port, makes one failed and
 // one successful public-key login for a user it creates, and checks the
 // collector reports them as ssh_login events with outcome and source.ip.
-// sshd runs at LogLevel VERBOSE: OpenSSH 9.2 at INFO logs a rejected public
-// key only as "Connection closed by authenticating user ... [preauth]".
 func TestLiveSSHD(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root: starts sshd and rsyslogd, creates a user and /dev/log")
-	}
-	for _, bin := range []string{"/usr/sbin/sshd", "/usr/sbin/rsyslogd", "ssh", "ssh-keygen", "useradd", "userdel"} {
-		if _, err := exec.LookPath(bin); err != nil {
-			t.Skipf("%s not installed", bin)
-		}
-	}
-	if _, err := os.Lstat("/dev/log"); err == nil {
-		t.Skip("/dev/log exists: a syslog daemon (or another test) owns it")
-	}
-	// sshd reads authorized_keys as the user: the whole path must be readable,
-	// which t.TempDir's 0700 parent is not.
-	dir, err := os.MkdirTemp("", "vigil-login-live-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	if err := os.Chmod(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	authLog := filepath.Join(dir, "auth.log")
-
-	// rsyslogd, with the ISO timestamps of RSYSLOG_FileFormat.
-	conf := fmt.Sprintf(`global(workDirectory=%q)
-module(load="imuxsock" SysSock.Name="/dev/log")
-auth,authpriv.* action(type="omfile" file=%q template="RSYSLOG_FileFormat")
-`, dir, authLog)
-	write(t, filepath.Join(dir, "rsyslog.conf"), conf, 0o644)
-	t.Cleanup(func() { os.Remove("/dev/log") })
-	startDaemon(t, "/usr/sbin/rsyslogd", "-n", "-f", filepath.Join(dir, "rsyslog.conf"), "-i", filepath.Join(dir, "rsyslog.pid"))
-	if !waitFor(func() bool { _, err := os.Stat("/dev/log"); return err == nil }) {
-		t.Fatal("rsyslogd did not create /dev/log")
-	}
+	livetest.NeedRoot(t, "starts sshd and rsyslogd, creates a user and /dev/log",
+		"/usr/sbin/sshd", "/usr/sbin/rsyslogd", "ssh", "ssh-keygen", "useradd", "userdel")
+	dir := livetest.Dir(t)
+	authLog := livetest.StartRsyslog(t, dir)
 
 	// The collector, reading the new log from its start.
 	cfg := fastConfig()
 	cfg.AuthLogs, cfg.Wtmp, cfg.Btmp = []string{authLog}, "", ""
 	deps := collector.Deps{Root: hostfs.Live(), StateDir: t.TempDir(), FromStart: true, Now: time.Now}
-	user := "vigiltest" + strconv.Itoa(os.Getpid()%100000)
+	user := livetest.UserName("vigiltest")
 
 	var evs []event.Event
 	evs = runCollector(t, cfg, deps, func(got []event.Event) bool {
@@ -153,46 +73,18 @@ auth,authpriv.* action(type="omfile" file=%q template="RSYSLOG_FileFormat")
 // authorized and once with one that is.
 func sshLogins(t *testing.T, dir, user string) {
 	t.Helper()
-	run(t, "useradd", "-M", "-d", dir, "-s", "/bin/sh", user)
-	t.Cleanup(func() { exec.Command("userdel", user).Run() })
-	run(t, "usermod", "-p", "*", user) // not locked, no password
-	for _, k := range []string{"hostkey", "good", "bad"} {
-		run(t, "ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", filepath.Join(dir, k))
+	livetest.AddUser(t, user, dir, "")
+	for _, k := range []string{"good", "bad"} {
+		livetest.Run(t, "ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", filepath.Join(dir, k))
 	}
 	pub, err := os.ReadFile(filepath.Join(dir, "good.pub"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	write(t, filepath.Join(dir, "authorized_keys"), string(pub), 0o644)
-	if _, err := os.Stat("/run/sshd"); err != nil {
-		if err := os.MkdirAll("/run/sshd", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { os.Remove("/run/sshd") })
-	}
-	port := freePort(t)
-	write(t, filepath.Join(dir, "sshd_config"), fmt.Sprintf(`Port %d
-ListenAddress 127.0.0.1
-HostKey %s/hostkey
-PidFile %s/sshd.pid
-AuthorizedKeysFile %s/authorized_keys
-StrictModes no
-UsePAM no
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-SyslogFacility AUTH
-LogLevel VERBOSE
-`, port, dir, dir, dir), 0o644)
-	startDaemon(t, "/usr/sbin/sshd", "-D", "-f", filepath.Join(dir, "sshd_config"))
-	if !waitFor(func() bool {
-		c, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(port))
-		if err == nil {
-			c.Close()
-		}
-		return err == nil
-	}) {
-		t.Fatal("sshd did not listen")
-	}
+	livetest.WriteFile(t, filepath.Join(dir, "authorized_keys"), string(pub), 0o644)
+	port := livetest.StartSSHD(t, dir,
+		"AuthorizedKeysFile "+filepath.Join(dir, "authorized_keys"),
+		"StrictModes no", "UsePAM no", "PasswordAuthentication no", "KbdInteractiveAuthentication no")
 	login := func(key string) error {
 		cmd := exec.Command("ssh", "-F", "/dev/null", "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes",
 			"-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR",
@@ -208,12 +100,5 @@ LogLevel VERBOSE
 	}
 	if err := login("good"); err != nil {
 		t.Errorf("login with the authorized key: %v", err)
-	}
-}
-
-func write(t *testing.T, path, data string, mode os.FileMode) {
-	t.Helper()
-	if err := os.WriteFile(path, []byte(data), mode); err != nil {
-		t.Fatal(err)
 	}
 }
