@@ -12,6 +12,7 @@ import (
 
 	"github.com/vigil-sec/vigil/internal/cli"
 	"github.com/vigil-sec/vigil/internal/hostfs"
+	"github.com/vigil-sec/vigil/internal/server"
 	"github.com/vigil-sec/vigil/internal/vuln"
 	"github.com/vigil-sec/vigil/internal/vuln/osv"
 	"github.com/vigil-sec/vigil/internal/vuln/vulndb"
@@ -20,9 +21,9 @@ import (
 func runVuln(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
 		fmt.Fprintln(stdout, "Usage: vigil vuln scan [--root DIR] --db FILE|DIR [--format text|json]")
-		fmt.Fprintln(stdout, "       vigil vuln db import PATH... --db FILE")
-		fmt.Fprintln(stdout, "       vigil vuln db status --db FILE [--format text|json]")
-		fmt.Fprintln(stdout, "       vigil vuln db update --db FILE [--ecosystem E]... [--timeout D]")
+		fmt.Fprintln(stdout, "       vigil vuln db import PATH... --db FILE|--data DIR")
+		fmt.Fprintln(stdout, "       vigil vuln db status --db FILE|--data DIR [--format text|json]")
+		fmt.Fprintln(stdout, "       vigil vuln db update --db FILE|--data DIR [--ecosystem E]... [--timeout D]")
 		return nil
 	}
 	switch args[0] {
@@ -125,13 +126,17 @@ func openAdvisories(ctx context.Context, path string, stderr io.Writer) (vuln.So
 func runVulnImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := cli.NewFlagSet("vuln db import", stderr)
 	dbPath := fs.String("db", "", "advisory database `FILE` (created if missing)")
+	dataDir := fs.String("data", "", "use the database of the server with data dir `DIR` (DIR/vuln.db); the server re-matches its hosts")
 	verbose := fs.Bool("verbose", false, "list every skipped record")
 	pos, err := cli.Parse(fs, args)
 	if err != nil {
 		return err
 	}
+	if err := dbFromData(dbPath, *dataDir); err != nil {
+		return err
+	}
 	if *dbPath == "" || len(pos) == 0 {
-		return cli.UsageError("usage: vigil vuln db import PATH... --db FILE")
+		return cli.UsageError("usage: vigil vuln db import PATH... --db FILE|--data DIR")
 	}
 	db, err := vulndb.Open(ctx, *dbPath)
 	if err != nil {
@@ -160,13 +165,17 @@ func runVulnImport(ctx context.Context, args []string, stdout, stderr io.Writer)
 func runVulnStatus(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := cli.NewFlagSet("vuln db status", stderr)
 	dbPath := fs.String("db", "", "advisory database `FILE`")
+	dataDir := fs.String("data", "", "use the database of the server with data dir `DIR` (DIR/vuln.db)")
 	format := fs.String("format", "text", "output format: text or json")
 	pos, err := cli.Parse(fs, args)
 	if err != nil {
 		return err
 	}
+	if err := dbFromData(dbPath, *dataDir); err != nil {
+		return err
+	}
 	if *dbPath == "" || len(pos) > 0 {
-		return cli.UsageError("usage: vigil vuln db status --db FILE")
+		return cli.UsageError("usage: vigil vuln db status --db FILE|--data DIR")
 	}
 	if err := cli.OneOf("format", *format, "text", "json"); err != nil {
 		return err
@@ -198,6 +207,7 @@ func runVulnStatus(ctx context.Context, args []string, stdout, stderr io.Writer)
 func runVulnUpdate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := cli.NewFlagSet("vuln db update", stderr)
 	dbPath := fs.String("db", "", "advisory database `FILE` (created if missing)")
+	dataDir := fs.String("data", "", "use the database of the server with data dir `DIR` (DIR/vuln.db); the server re-matches its hosts")
 	ecos := cli.StringList{Values: vulndb.DefaultEcosystems}
 	fs.Var(&ecos, "ecosystem", "download the OSV archive of ecosystem `E` (repeatable; default: "+strings.Join(vulndb.DefaultEcosystems, ", ")+")")
 	baseURL := fs.String("url", vulndb.DefaultBaseURL, "base `URL` of the OSV archives")
@@ -206,8 +216,11 @@ func runVulnUpdate(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err != nil {
 		return err
 	}
+	if err := dbFromData(dbPath, *dataDir); err != nil {
+		return err
+	}
 	if *dbPath == "" || len(pos) > 0 {
-		return cli.UsageError("usage: vigil vuln db update --db FILE [--ecosystem E]...")
+		return cli.UsageError("usage: vigil vuln db update --db FILE|--data DIR [--ecosystem E]...")
 	}
 	db, err := vulndb.Open(ctx, *dbPath)
 	if err != nil {
@@ -220,4 +233,22 @@ func runVulnUpdate(ctx context.Context, args []string, stdout, stderr io.Writer)
 			ecos.Values[i], st.Added, st.Updated, st.Unchanged, len(st.Skipped))
 	}
 	return err
+}
+
+// dbFromData sets *dbPath to the server database DIR/vuln.db for --data
+// DIR; the two flags exclude each other, and DIR must exist (a server's
+// data dir, not a typo creating a new one).
+func dbFromData(dbPath *string, dataDir string) error {
+	if dataDir == "" {
+		return nil
+	}
+	if *dbPath != "" {
+		return cli.UsageError("--db and --data exclude each other")
+	}
+	fi, err := os.Stat(dataDir)
+	if err != nil || !fi.IsDir() {
+		return cli.UsageError("--data %s: not a directory (the server's data dir)", dataDir)
+	}
+	*dbPath = server.VulnDBPath(dataDir)
+	return nil
 }

@@ -96,3 +96,28 @@ func TestVulnDBCommands(t *testing.T) {
 		t.Errorf("scan without --db: %v", err)
 	}
 }
+
+// TestVulnDBData: --data DIR works on the server's DIR/vuln.db.
+func TestVulnDBData(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	var out, errb bytes.Buffer
+	if err := run(ctx, []string{"vuln", "db", "import", "../../internal/vuln/osv/testdata/advisories", "--data", dir}, &out, &errb); err != nil {
+		t.Fatalf("import: %v %s", err, errb.String())
+	}
+	if _, err := os.Stat(filepath.Join(dir, "vuln.db")); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	if err := run(ctx, []string{"vuln", "db", "status", "--data", dir}, &out, &errb); err != nil || !strings.Contains(out.String(), filepath.Join(dir, "vuln.db")) {
+		t.Fatalf("status: %v %q", err, out.String())
+	}
+	for _, args := range [][]string{
+		{"vuln", "db", "import", "x", "--data", filepath.Join(dir, "missing")},
+		{"vuln", "db", "update", "--data", dir, "--db", "other.db"},
+	} {
+		if err := run(ctx, args, &out, &errb); !errors.Is(err, cli.ErrUsage) {
+			t.Errorf("%q: %v, want a usage error", args, err)
+		}
+	}
+}
