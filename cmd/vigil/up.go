@@ -31,6 +31,8 @@ func runUp(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	collectors := cli.StringList{Split: true}
 	fs.Var(&collectors, "collectors", "comma `LIST` of collectors for the local agent (default: all that can run here)")
 	logLevel := fs.String("log-level", "warn", "log `LEVEL` on stderr: debug, info, warn, error")
+	var sets cli.StringList
+	fs.Var(&sets, "set", "set a local agent configuration `KEY=VALUE` as vigil agent --set does (dotted key, YAML value; repeatable), e.g. collectors.login.auth_logs=[/var/log/auth.log]")
 	df := addDetectFlags(fs)
 	pos, err := cli.Parse(fs, args)
 	if err != nil {
@@ -47,6 +49,13 @@ func runUp(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	acfg.StateDir = filepath.Join(*data, "agent")
 	acfg.Name = *name
 	acfg.Enabled = collectors.Values
+	var setErrs []error
+	for _, s := range sets.Values {
+		setErrs = append(setErrs, acfg.Set(s))
+	}
+	if err := errors.Join(setErrs...); err != nil {
+		return cli.UsageError("%v", err)
+	}
 
 	cfg := server.Config{
 		DataDir: *data, Listen: *listen, Logger: log, HeartbeatInterval: acfg.HeartbeatInterval,
