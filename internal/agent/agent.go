@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vigil-sec/vigil/internal/actors"
 	"github.com/vigil-sec/vigil/internal/collector"
 	"github.com/vigil-sec/vigil/internal/event"
 	"github.com/vigil-sec/vigil/internal/hostfs"
@@ -86,7 +87,7 @@ func Run(ctx context.Context, cfg *Config, opts Options) error {
 
 	base := collector.Deps{
 		Root: opts.Root, Logger: log, Now: opts.Now, FromStart: cfg.FromStart,
-		Host: host, Agent: agentInfo,
+		Host: host, Agent: agentInfo, Actors: actors.New(actors.Options{}),
 	}
 	instances, err := build(cfg, base)
 	if err != nil {

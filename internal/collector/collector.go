@@ -26,6 +26,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/vigil-sec/vigil/internal/actors"
 	"github.com/vigil-sec/vigil/internal/event"
 	"github.com/vigil-sec/vigil/internal/hostfs"
 )
@@ -84,6 +85,11 @@ type Deps struct {
 	// FromStart asks log readers to read existing files from the beginning
 	// on a first start instead of from their end.
 	FromStart bool
+	// Actors is shared by all collectors of one agent: the audit collector
+	// records who acted on watched files, the fim collector looks the actor
+	// of each change up. Nil when nothing joins actors; collectors that do
+	// not use it ignore it.
+	Actors *actors.Cache
 }
 
 // Factory builds a collector from its configuration section. cfg is the value
