@@ -100,7 +100,7 @@ func hashFile(f fileRef, name string, h io.Writer, buf []byte, limit int64) (int
 
 func isPseudoFS(dirRef) bool { return false }
 
-func readDirStat(d dirRef, fn func(name []byte, e *Entry) bool) (errs int64) {
+func readDirStat(d dirRef, skip func(name []byte) bool, fn func(e *Entry)) (errs int64) {
 	f, err := os.Open(d)
 	if err != nil {
 		return 1
@@ -111,6 +111,9 @@ func readDirStat(d dirRef, fn func(name []byte, e *Entry) bool) (errs int64) {
 		errs++
 	}
 	for _, name := range names {
+		if skip([]byte(name)) {
+			continue
+		}
 		var e Entry
 		if err := statAt(d, name, &e); err != nil {
 			if err != errGone {
@@ -118,9 +121,7 @@ func readDirStat(d dirRef, fn func(name []byte, e *Entry) bool) (errs int64) {
 			}
 			continue
 		}
-		if !fn([]byte(name), &e) {
-			break
-		}
+		fn(&e)
 	}
 	return errs
 }

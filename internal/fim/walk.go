@@ -100,8 +100,12 @@ func newWalk(ctx context.Context, s *Scanner, prev *Baseline, full, track bool) 
 	if prev == nil {
 		prev = NewBaseline()
 	}
+	out := maps.Clone(prev.entries)
+	if out == nil {
+		out = map[string]Entry{}
+	}
 	return &walk{s: s, ctx: ctx, prev: prev, full: full, track: track,
-		keepFound: prev.Len() > 0, out: maps.Clone(prev.entries),
+		keepFound: prev.Len() > 0, out: out,
 		dirs: make(chan dirJob, dirQueue), hashes: make(chan hashJob, hashQueue)}
 }
 
@@ -218,7 +222,9 @@ func (w *walk) handle(e Entry, name string, parent *dirJob, top bool, old *Entry
 			acc.tooLarge++
 			break
 		}
-		acc.found = append(acc.found, e.Path)
+		if w.keepFound {
+			acc.found = append(acc.found, e.Path)
+		}
 		select {
 		case w.hashes <- hashJob{f: f, e: e, old: *old, had: had}:
 		case <-w.ctx.Done():
@@ -375,22 +381,27 @@ func (w *walk) readDir(job dirJob) {
 	var acc dirAcc
 	pb := make([]byte, len(prefix), len(prefix)+64)
 	copy(pb, prefix)
-	n := readDirStat(job.fd, func(name []byte, e *Entry) bool {
+	// skip runs before the stat of each name: it looks the path up in prev
+	// (reusing prev's string when found) and applies the exclusions.
+	var p string
+	var old Entry
+	var had bool
+	skip := func(name []byte) bool {
 		if w.ctx.Err() != nil {
-			return false
-		}
-		pb = append(pb[:len(prefix)], name...)
-		old, had := w.prev.entries[string(pb)]
-		if had {
-			e.Path = old.Path
-		} else {
-			e.Path = string(pb)
-		}
-		if len(w.s.opts.Exclude) > 0 && w.s.excludedName(e.Path) {
 			return true
 		}
-		w.handle(*e, e.Path[len(prefix):], &job, false, &old, had, &acc)
-		return true
+		pb = append(pb[:len(prefix)], name...)
+		old, had = w.prev.entries[string(pb)]
+		if had {
+			p = old.Path
+		} else {
+			p = string(pb)
+		}
+		return len(w.s.opts.Exclude) > 0 && w.s.excludedName(p)
+	}
+	n := readDirStat(job.fd, skip, func(e *Entry) {
+		e.Path = p
+		w.handle(*e, p[len(prefix):], &job, false, &old, had, &acc)
 	})
 	w.errs.Add(n)
 	w.flush(&acc)
