@@ -29,8 +29,15 @@
 //     the window one events_dropped event per path gives the count with
 //     reason "rate_limit".
 //   - The actor (user, process) of a change is joined through Actors (an
-//     fimcore.ActorResolver, typically fed by the audit collector's watch
-//     records) when it is set; without it events carry no actor.
+//     fimcore.ActorResolver). In the agent it answers from the shared
+//     actors cache (collector.Deps.Actors), which the audit collector fills
+//     from its file-watch records; New also tells the cache the watched
+//     paths, so that the audit collector can watch them (its
+//     watch_fim_paths). An actor is joined when audit recorded an action on
+//     the changed path (or an entry created, deleted or renamed in its
+//     directory) in the 5 s before the event; a change audit did not see
+//     (audit off or unavailable, the path outside its watches, the audit
+//     record arriving after the fim event) has no user.* and process.*.
 package fim
 
 import (
@@ -113,7 +120,12 @@ func New(cfg any, deps collector.Deps) (any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("fim: %w", err)
 	}
-	return &Collector{cfg: *c, deps: deps, scanner: s, rate: newLimiter(c.RateLimit, c.RateWindow)}, nil
+	col := &Collector{cfg: *c, deps: deps, scanner: s, rate: newLimiter(c.RateLimit, c.RateWindow)}
+	if deps.Actors != nil {
+		deps.Actors.Watch(c.Paths...)
+		col.Actors = cacheResolver{deps.Actors}
+	}
+	return col, nil
 }
 
 // Run implements collector.Streamer.

@@ -37,6 +37,13 @@ type agent struct {
 
 func startAgent(t *testing.T, dir, state, realtime string) *agent {
 	t.Helper()
+	return startAgentDeps(t, dir, state, realtime, nil)
+}
+
+// startAgentDeps is startAgent with a hook that changes the collector's
+// dependencies.
+func startAgentDeps(t *testing.T, dir, state, realtime string, mutate func(*collector.Deps)) *agent {
+	t.Helper()
 	reg, ok := collector.Lookup(Name)
 	if !ok {
 		t.Fatal("fim not registered")
@@ -45,6 +52,9 @@ func startAgent(t *testing.T, dir, state, realtime string) *agent {
 	cfg.Paths = []string{dir}
 	cfg.Realtime = realtime
 	deps := collector.Deps{Root: hostfs.Live(), StateDir: state, Now: time.Now}
+	if mutate != nil {
+		mutate(&deps)
+	}
 	c, err := reg.New(cfg, deps)
 	if err != nil {
 		t.Fatal(err)
