@@ -22,6 +22,21 @@
 // at once; the health turns degraded and counts rules_reinstalled, since
 // what they would have recorded in between cannot be counted.
 //
+// Actors of file changes: every successful file event the collector maps
+// (a watch hit, or a file syscall of any other rule) is recorded with its
+// user and process in the agent's actors cache (collector.Deps.Actors), from
+// which the fim collector joins who made each change it reports. With
+// watch_fim_paths (default on) and the fim collector running, the fim
+// collector's paths are watched too ("-w PATH -p wa", key vigil-fim, after
+// the other rules so that a file under another watch keeps that key; a
+// symlinked path at its target; "/" never). Records of these watches only
+// feed the join: successful ones are counted in "fim_watch_records" and not
+// emitted, since the fim event says the same with hash and actor; failed
+// ones (a denied write) are emitted as usual. The cost is one more watch
+// rule per fim path, evaluated on write-class syscalls (open for writing,
+// rename, unlink, chmod, ...), and one record per such syscall under those
+// paths (a package upgrade writing /usr/bin produces several per file).
+//
 // Loss is never silent: the kernel lost counter is polled (lost_poll_interval)
 // and every increase, every ENOBUFS from the socket (observer mode drops
 // silently otherwise), every record dropped because the collector's queue was
@@ -61,6 +76,7 @@ type Config struct {
 	Rules               []string      `yaml:"rules" doc:"audit rules in auditctl syntax; pid!=self stands for the agent's pid; empty means the built-in defaults"`
 	ExtraRules          []string      `yaml:"extra_rules" doc:"rules added to the defaults (or to rules)"`
 	WatchAuthorizedKeys bool          `yaml:"watch_authorized_keys" doc:"watch the ~/.ssh directory of every account with a home, for authorized_keys changes"`
+	WatchFIMPaths       bool          `yaml:"watch_fim_paths" doc:"when the fim collector runs too, watch its paths (-w PATH -p wa, key vigil-fim) so that its events carry the acting user and process; successful records of these watches only feed that join and are not emitted"`
 	Connect             bool          `yaml:"connect" doc:"also record connect() calls (outbound connections per process)"`
 	BacklogLimit        uint32        `yaml:"backlog_limit" doc:"kernel audit backlog in records (owner mode)"`
 	BacklogWaitTime     uint32        `yaml:"backlog_wait_time" doc:"how long a process waits when the backlog is full, in jiffies (owner mode); 0 drops records instead"`
@@ -79,6 +95,7 @@ func DefaultConfig() *Config {
 		Mode:                "auto",
 		InstallRules:        true,
 		WatchAuthorizedKeys: true,
+		WatchFIMPaths:       true,
 		BacklogLimit:        8192,
 		BacklogWaitTime:     60000,
 		ReassemblyTimeout:   2 * time.Second,

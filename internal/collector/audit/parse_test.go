@@ -141,7 +141,7 @@ func TestBuildRules(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := *DefaultConfig()
-	rules, skipped, err := buildRules(context.Background(), cfg, root, 4242)
+	rules, skipped, err := buildRules(context.Background(), cfg, root, 4242, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,7 +170,7 @@ func TestBuildRules(t *testing.T) {
 		t.Errorf("skipped = %q", skipped)
 	}
 	cfg.ExtraRules = []string{"-w /etc/passwd -p wa -k other"}
-	if _, _, err := buildRules(context.Background(), cfg, root, 1); err == nil {
+	if _, _, err := buildRules(context.Background(), cfg, root, 1, nil); err == nil {
 		t.Error("a rule without a vigil key was accepted")
 	}
 }

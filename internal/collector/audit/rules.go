@@ -60,10 +60,12 @@ func connectRules() []string {
 }
 
 // buildRules returns the rules to install: the configured or default specs
-// with pid!=self replaced by pid, watches on directories turned into
-// directory watches, and watches whose path and parent do not exist under
-// root dropped (returned in skipped).
-func buildRules(ctx context.Context, cfg Config, root hostfs.Root, pid int) (rules []*netlink.Rule, skipped []string, err error) {
+// with pid!=self replaced by pid, then, with watch_fim_paths, watches on
+// fimPaths (last, so that a file also under another watch keeps that
+// watch's key), watches on directories turned into directory watches, and
+// watches whose path and parent do not exist under root dropped (returned
+// in skipped).
+func buildRules(ctx context.Context, cfg Config, root hostfs.Root, pid int, fimPaths []string) (rules []*netlink.Rule, skipped []string, err error) {
 	specs := cfg.Rules
 	if len(specs) == 0 {
 		specs = DefaultRules()
@@ -74,6 +76,9 @@ func buildRules(ctx context.Context, cfg Config, root hostfs.Root, pid int) (rul
 	specs = append(specs, cfg.ExtraRules...)
 	if cfg.WatchAuthorizedKeys {
 		specs = append(specs, sshDirWatches(ctx, root)...)
+	}
+	if cfg.WatchFIMPaths {
+		specs = append(specs, fimWatches(ctx, root, fimPaths)...)
 	}
 	isDir := func(p string) bool { fi, err := root.Stat(p); return err == nil && fi.IsDir() }
 	exists := func(p string) bool { _, err := root.Lstat(p); return err == nil }

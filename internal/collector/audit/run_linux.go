@@ -131,7 +131,11 @@ func (c *Collector) runAudit(ctx context.Context, conn *netlink.Conn, mode netli
 // installRules deletes stale vigil rules that are not configured any more and
 // installs the configured ones.
 func (c *Collector) installRules(ctx context.Context, conn *netlink.Conn, h *collector.Health, log *slog.Logger) ([]*netlink.Rule, error) {
-	rules, skipped, err := buildRules(ctx, c.cfg, c.deps.Root, os.Getpid())
+	var fimPaths []string
+	if c.deps.Actors != nil {
+		fimPaths = c.deps.Actors.Watched()
+	}
+	rules, skipped, err := buildRules(ctx, c.cfg, c.deps.Root, os.Getpid(), fimPaths)
 	if err != nil {
 		h.Set(event.CollectorStateFailed, err.Error())
 		return nil, err
@@ -266,11 +270,16 @@ func (c *Collector) consume(ctx context.Context, conn *netlink.Conn, stream *net
 	mapper := &audit.Mapper{HostID: c.deps.Host.ID, Enrich: enr.enrich, KeepMessages: c.cfg.KeepMessages,
 		UserName: userNames(c.deps.Root).lookup, GroupName: groupNames(c.deps.Root).lookup}
 	events, records, parseErrs := h.Counter("events"), h.Counter("records"), h.Counter("parse_errors")
+	fimRecords := h.Counter("fim_watch_records")
 	lastGap := start
 	var removedBy *event.Event // a removal of one of our rules, to repair
 	reasm := audit.NewReassembler(audit.Config{Timeout: c.cfg.ReassemblyTimeout},
 		func(ae *audit.Event) {
 			if ev, ok := mapper.Map(ae); ok {
+				if recordActor(c.deps.Actors, &ev) {
+					fimRecords.Add(1)
+					return
+				}
 				events.Add(1)
 				if removedBy == nil && ourRuleRemoved(&ev, start) {
 					removedBy = &ev
