@@ -313,7 +313,7 @@ func Load(path string) (*Baseline, error) {
 	if _, err := buf.ReadFrom(io.LimitReader(f, maxBaselineBytes+1)); err != nil {
 		return nil, fmt.Errorf("load fim baseline %s: %w", path, err)
 	}
-	if buf.Len() > maxBaselineBytes {
+	if int64(buf.Len()) > maxBaselineBytes {
 		return nil, fmt.Errorf("load fim baseline %s: %w", path, ErrCorrupt)
 	}
 	b, err := Decode(buf.Bytes())

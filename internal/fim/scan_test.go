@@ -341,3 +341,45 @@ func TestScanPathsResult(t *testing.T) {
 		})
 	}
 }
+
+// A tree with more directories than the walk queues (the walkers then read
+// directories themselves, depth first) is scanned whole, without running
+// out of descriptors.
+func TestScanManyDirectories(t *testing.T) {
+	dir := t.TempDir()
+	const dirs, depth = 1500, 40
+	for i := range dirs {
+		writeFile(t, filepath.Join(dir, "w", "d"+strconv.Itoa(i), "f"), strconv.Itoa(i))
+	}
+	deep := filepath.Join(dir, "w")
+	for i := range depth {
+		deep = filepath.Join(deep, "n"+strconv.Itoa(i))
+	}
+	writeFile(t, filepath.Join(deep, "f"), "deep")
+	root, err := hostfs.New(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := NewScanner(root, Options{Paths: []string{"/w"}, Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, st, err := s.Scan(context.Background(), nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := int64(1 + 2*dirs + depth + 1); st.Entries != want || st.Hashed != dirs+1 || st.Errors != 0 {
+		t.Errorf("stats %+v, want %d entries", st, want)
+	}
+	if e, _ := b.Get("/w/d1499/f"); e.Hash != sha256.Sum256([]byte("1499")) {
+		t.Errorf("/w/d1499/f = %+v", e)
+	}
+	// The rescan keeps every hash and rebuilds nothing.
+	b2, changes, st2, err := s.Rescan(context.Background(), b, []string{"/w"}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(changes) != 0 || st2.Hashed != 0 || b2.Len() != b.Len() {
+		t.Errorf("rescan: %d changes, stats %+v", len(changes), st2)
+	}
+}

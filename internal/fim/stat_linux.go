@@ -36,6 +36,15 @@ func openRootParent(real string, top bool) (dirRef, string, error) {
 	return fd, name, nil
 }
 
+// openLimit returns the process's limit of open descriptors.
+func openLimit() int {
+	var rl unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &rl); err != nil || rl.Cur > 1<<20 {
+		return 1 << 20
+	}
+	return int(rl.Cur)
+}
+
 // dupDir returns a second descriptor of d, to keep it for a retry.
 func dupDir(d dirRef) (dirRef, error) { return unix.FcntlInt(uintptr(d), unix.F_DUPFD_CLOEXEC, 0) }
 

@@ -24,6 +24,8 @@ func openRootParent(real string, top bool) (dirRef, string, error) {
 	return filepath.Dir(real), filepath.Base(real), nil
 }
 
+func openLimit() int { return 1 << 20 }
+
 func dupDir(d dirRef) (dirRef, error) { return d, nil }
 
 func closeDir(dirRef) {}

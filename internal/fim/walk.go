@@ -12,7 +12,8 @@ import (
 
 // Bounds of a walk. Queued directories and files are held open, so the
 // queues bound the descriptors a scan uses (a full directory queue makes
-// the walker read the directory itself).
+// the walker read the directory itself): at most dirQueue, and a quarter
+// of the process's descriptor limit.
 const (
 	dirQueue  = 1024
 	hashQueue = 64
@@ -106,7 +107,8 @@ func newWalk(ctx context.Context, s *Scanner, prev *Baseline, full, track bool) 
 	}
 	return &walk{s: s, ctx: ctx, prev: prev, full: full, track: track,
 		keepFound: prev.Len() > 0, out: out,
-		dirs: make(chan dirJob, dirQueue), hashes: make(chan hashJob, hashQueue)}
+		dirs:   make(chan dirJob, max(16, min(dirQueue, openLimit()/4))),
+		hashes: make(chan hashJob, hashQueue)}
 }
 
 // run walks roots (cleaned, not excluded, none below another) and leaves
