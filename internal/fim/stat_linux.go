@@ -220,12 +220,15 @@ var direntBufs = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &
 // baseline compares, measured no faster on ext4: BenchmarkStatCall). skip is
 // called first with each name (valid only during the call); fn is called
 // with the entry, its Path unset, of each entry not skipped that could be
-// stat'ed. The number of entries that could not be stat'ed is returned.
+// stat'ed (valid only during the call). The number of entries that could not be stat'ed is returned.
 func readDirStat(d dirRef, skip func(name []byte) bool, fn func(e *Entry)) (errs int64) {
 	bp := direntBufs.Get().(*[]byte)
 	defer direntBufs.Put(bp)
 	buf := *bp
 	var st unix.Stat_t
+	// e is reused for every entry (fn does not keep it): one allocation per
+	// directory, not per entry.
+	var e Entry
 	for {
 		n, err := unix.Getdents(d, buf)
 		if err == unix.EINTR {
@@ -258,7 +261,7 @@ func readDirStat(d dirRef, skip func(name []byte) bool, fn func(e *Entry)) (errs
 				}
 				continue
 			}
-			var e Entry
+			e = Entry{}
 			fromStatT(&e, &st)
 			fn(&e)
 		}

@@ -410,12 +410,15 @@ func (w *walk) readDir(job dirJob) {
 }
 
 func (w *walk) hashWorker() {
-	buf := make([]byte, readBufSize)
+	var buf []byte // allocated at the first file: a rescan may hash none
 	h := sha256.New()
 	for job := range w.hashes {
 		if w.ctx.Err() != nil {
 			closeFile(job.f)
 			continue
+		}
+		if buf == nil {
+			buf = make([]byte, readBufSize)
 		}
 		e := job.e
 		h.Reset()
