@@ -36,6 +36,14 @@ import (
 // the runner, the collector need not do anything more).
 type Emit func(event.Event) bool
 
+// Retrier is implemented by a collector that keeps an event Emit refused and
+// emits it again later (a log follower stops at the refused line and reads
+// it again at its next poll). The runner does not report its refusals as
+// dropped events, since nothing is lost.
+type Retrier interface {
+	RetriesRefused() bool
+}
+
 // Streamer is a collector that watches a source continuously.
 type Streamer interface {
 	// Run watches until ctx ends, emitting events. It returns nil when ctx

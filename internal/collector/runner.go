@@ -128,7 +128,8 @@ func (r *Runner) Run(ctx context.Context, instances []Instance, out Output) erro
 
 func (r *Runner) runOne(ctx context.Context, in Instance) {
 	h := r.health[in.Name]
-	emit := r.emitter(in.Name, h)
+	rt, _ := in.Collector.(Retrier)
+	emit := r.emitter(in.Name, h, rt != nil && rt.RetriesRefused())
 	log := r.opts.Logger.With("collector", in.Name)
 	var err error
 	switch c := in.Collector.(type) {
@@ -157,7 +158,9 @@ func (r *Runner) runOne(ctx context.Context, in Instance) {
 
 // emitter returns the non-blocking Emit of one collector: it fills the common
 // fields and queues the event, or drops and counts it when the queue is full.
-func (r *Runner) emitter(name string, h *Health) Emit {
+// A collector that retries refused events (retries) loses nothing: its
+// refusals are counted as events_refused, not reported as dropped.
+func (r *Runner) emitter(name string, h *Health, retries bool) Emit {
 	dataset := event.DatasetPrefix + name
 	return func(ev event.Event) bool {
 		if ev.Timestamp.IsZero() {
@@ -178,6 +181,10 @@ func (r *Runner) emitter(name string, h *Health) Emit {
 			h.Add("events_emitted", 1)
 			return true
 		default:
+			if retries {
+				h.Add("events_refused", 1)
+				return false
+			}
 			h.Add("events_dropped", 1)
 			r.dropped.Add(1)
 			return false

@@ -129,3 +129,51 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// retrier is a burst whose refused events are emitted again until taken,
+// as the log followers do.
+type retrier struct{ n int }
+
+func (retrier) RetriesRefused() bool { return true }
+
+func (b retrier) Run(ctx context.Context, emit Emit, h *Health) error {
+	for i := 0; i < b.n; {
+		if emit(event.Event{Event: event.Meta{
+			Category: []string{event.CategoryProcess}, Type: []string{event.TypeStart}, Action: event.ActionExec,
+		}}) {
+			i++
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(time.Millisecond):
+		}
+	}
+	<-ctx.Done()
+	return nil
+}
+
+// TestRunnerRetrierNoLoss: refusals of a collector that retries are
+// counted as refused, and no events_dropped event claims a loss.
+func TestRunnerRetrierNoLoss(t *testing.T) {
+	out := &memOutput{block: make(chan struct{})}
+	r := NewRunner(RunnerOptions{QueueSize: 10})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- r.Run(ctx, []Instance{{Name: "test", Collector: retrier{n: 500}}}, out) }()
+	waitFor(t, func() bool { return r.health["test"] != nil && r.health["test"].Counters()["events_refused"] > 0 })
+	time.Sleep(1100 * time.Millisecond) // past a drop report tick
+	close(out.block)
+	waitFor(t, func() bool { return len(out.byAction(event.ActionExec)) == 500 })
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if n := len(out.byAction(event.ActionEventsDropped)); n != 0 {
+		t.Errorf("%d events_dropped events for a collector that lost nothing", n)
+	}
+	if c := r.health["test"].Counters(); c["events_dropped"] != 0 || c["events_emitted"] != 500 {
+		t.Errorf("counters %v: want 500 emitted, none dropped", c)
+	}
+}

@@ -16,8 +16,9 @@
 //     so a crash between emit and save repeats events with the same IDs.
 //   - Reading files needs no drop: when the agent's queue is full (emit
 //     returns false) the collector stops at that line, keeps its position
-//     and retries it at the next poll. The runner still counts the refused
-//     event as dropped; the retry re-emits it with the same ID.
+//     and retries it at the next poll, with the same ID. It is a
+//     collector.Retrier, so the runner counts the refusal as
+//     events_refused and reports no loss.
 //   - On a first start (no saved position) files are read from their end;
 //     deps.FromStart or from_start reads them from the beginning.
 //   - utmp (current sessions) is not read: every login and logout in it is
@@ -98,6 +99,10 @@ func New(cfg any, deps collector.Deps) (any, error) {
 	}
 	return &Collector{cfg: *c, deps: deps, log: deps.Logger}, nil
 }
+
+// RetriesRefused tells the runner that an event its queue refuses is read
+// and emitted again at the next poll, so a refusal is no loss.
+func (c *Collector) RetriesRefused() bool { return true }
 
 // state is what the collector keeps in its state directory.
 type state struct {
