@@ -81,6 +81,7 @@ type Shipper struct {
 	kernelLost map[string]int64
 
 	policyVer atomic.Int64 // version applied
+	refused   atomic.Bool  // the server answered 401 or 403 to the last batch
 	beatNow   chan struct{}
 	batches   atomic.Int64
 	events    atomic.Int64
@@ -215,6 +216,9 @@ func (s *Shipper) deliver(ctx context.Context, b spool.Batch) bool {
 		out, wait, err := s.post(ctx, b)
 		switch out {
 		case sent:
+			if s.refused.Swap(false) {
+				s.log.Info("server accepts this agent again; sending the spooled events")
+			}
 			s.batches.Add(1)
 			s.events.Add(int64(b.Events))
 			s.ack(b.Seq)
@@ -229,6 +233,7 @@ func (s *Shipper) deliver(ctx context.Context, b spool.Batch) bool {
 		if ctx.Err() != nil {
 			return false
 		}
+		s.noteRefusal(err)
 		s.retries.Add(1)
 		if wait == 0 {
 			wait = backoff
@@ -238,6 +243,20 @@ func (s *Shipper) deliver(ctx context.Context, b spool.Batch) bool {
 		if !sleep(ctx, wait) {
 			return false
 		}
+	}
+}
+
+// noteRefusal logs once, at error level, that the server refuses this agent
+// (401: unknown to it, 403: revoked); until it accepts the agent again, the
+// events stay in the spool and each retry is logged at debug level only.
+func (s *Shipper) noteRefusal(err error) {
+	var se *StatusError
+	if !errors.As(err, &se) || (se.Status != http.StatusUnauthorized && se.Status != http.StatusForbidden) {
+		return
+	}
+	if !s.refused.Swap(true) {
+		s.log.Error("server refuses this agent; events stay in the spool and are retried",
+			"status", se.Status, "reason", se.Message)
 	}
 }
 

@@ -1,10 +1,14 @@
 package transport
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
 	"net/http"
 	"path/filepath"
 	"strconv"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -161,3 +165,60 @@ func TestRetryAfter(t *testing.T) {
 }
 
 func itoa(n uint64) string { return strconv.FormatUint(n, 10) }
+
+// TestShipperLogsRefusal: a revoked agent's shipper says so once at error
+// level, keeps the batch, and logs when the server accepts it again.
+func TestShipperLogsRefusal(t *testing.T) {
+	e := newEnv(t, ServerOptions{})
+	ctx := context.Background()
+	id, dir := e.enroll("web1")
+	var logs syncBuffer
+	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	sh, _ := e.newShipper(id, dir, spoolOpts(), ShipperOptions{HeartbeatInterval: time.Hour, MaxBackoff: 50 * time.Millisecond, Logger: log})
+	stop := run(sh)
+	defer stop()
+	setRevoked := func(v bool) {
+		h, err := e.st.Host(ctx, id.AgentID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.Revoked = v
+		if err := e.st.UpsertHost(ctx, h); err != nil {
+			t.Fatal(err)
+		}
+	}
+	setRevoked(true)
+	if err := sh.Write(ctx, mkEvents(0, 3)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "retries", 10*time.Second, func() bool { return sh.Stats().Retries >= 3 })
+	out := logs.String()
+	if n := strings.Count(out, "server refuses this agent"); n != 1 || !strings.Contains(out, "level=ERROR") ||
+		!strings.Contains(out, "status=403") || !strings.Contains(out, "revoked") {
+		t.Fatalf("want one error line about the refusal with status 403, got %d:\n%s", n, out)
+	}
+	if e.count("") != 0 {
+		t.Fatal("a revoked agent's events were stored")
+	}
+	setRevoked(false)
+	waitFor(t, "delivery after the revocation is lifted", 10*time.Second, func() bool { return e.count("") == 3 })
+	waitFor(t, "the log line", 5*time.Second, func() bool { return strings.Contains(logs.String(), "server accepts this agent again") })
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent writers.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
