@@ -36,6 +36,10 @@
 // rule per fim path, evaluated on write-class syscalls (open for writing,
 // rename, unlink, chmod, ...), and one record per such syscall under those
 // paths (a package upgrade writing /usr/bin produces several per file).
+// Measured here (owner mode, default fim paths, 2 cores): 20,000
+// create+unlink in a directory under a fim path took 3.9 s with the watch
+// and 1.1-1.3 s without; in an unwatched directory no difference showed
+// beyond run-to-run noise.
 //
 // Loss is never silent: the kernel lost counter is polled (lost_poll_interval)
 // and every increase, every ENOBUFS from the socket (observer mode drops
