@@ -43,6 +43,7 @@ type config struct {
 	n, batch, days, reps int
 	dir, sync            string
 	pg, cli, queries     bool
+	load                 bool
 }
 
 func run(ctx context.Context, args []string, out io.Writer) error {
@@ -57,6 +58,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs.BoolVar(&c.pg, "pg", false, "also load and query PostgreSQL (needs root and Debian's postgresql)")
 	fs.BoolVar(&c.cli, "sqlite3", true, "compare with the sqlite3 command-line tool")
 	fs.BoolVar(&c.queries, "queries", true, "run the typical queries after loading")
+	fs.BoolVar(&c.load, "load", true, "load the events; false queries an existing -dir loaded before with the same -n and -days")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -84,6 +86,10 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	defer s.Close()
+	if !c.load {
+		fmt.Fprintln(out, "queries over the SQLite store:")
+		return queries(ctx, s, end, c.reps, out)
+	}
 	commit, err := load(ctx, s, gen(), c.batch)
 	if err != nil {
 		return err
@@ -131,6 +137,9 @@ func load(ctx context.Context, s store.Store, g *storetest.FleetGen, batch int) 
 		}
 		if _, err := s.Ingest(ctx, store.Batch{AgentID: "bench", Seq: seq, Events: evs}); err != nil {
 			return 0, err
+		}
+		if n := seq * uint64(batch); n%1000000 < uint64(batch) {
+			fmt.Fprintf(os.Stderr, "%s: %d events loaded in %v\n", time.Now().Format(time.TimeOnly), n, time.Since(t).Round(time.Second))
 		}
 	}
 }

@@ -1,6 +1,9 @@
 package sqlite
 
 import (
+	"context"
+	"database/sql"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -138,10 +141,42 @@ func (c compiled) render(p partition) (string, []any) {
 			continue
 		}
 		args = append(args, c.matches[k])
-		b.WriteString("(rowid > " + strconv.FormatInt(p.ftsRowid, 10) + " OR rowid IN (SELECT rowid FROM " +
-			ftsTable(p.day) + " WHERE " + ftsTable(p.day) + " MATCH ?" + strconv.Itoa(len(args)) + "))")
+		mark, match := strconv.FormatInt(p.ftsRowid, 10), "SELECT rowid FROM "+ftsTable(p.day)+" WHERE "+ftsTable(p.day)+" MATCH ?"+strconv.Itoa(len(args))
+		if p.drive {
+			// The same rows as a single rowid IN, which SQLite can use to
+			// look the candidates up instead of filtering every row.
+			b.WriteString("rowid IN (" + match + " UNION ALL SELECT rowid FROM " + eventsTable(p.day) + " WHERE rowid > " + mark + ")")
+			continue
+		}
+		b.WriteString("(rowid > " + mark + " OR rowid IN (" + match + "))")
 	}
 	return b.String(), args
+}
+
+// drives reports whether the trigram candidates of every substring
+// condition in a partition number fewer than limit(rows), rows being the
+// partition's highest rowid (about its row count). Counting stops at the
+// limit, so a common substring costs no more than the limit's rows.
+func (c compiled) drives(ctx context.Context, tx *sql.Tx, p partition, limit func(rows int64) int64) (bool, error) {
+	var top sql.NullInt64
+	if err := tx.QueryRowContext(ctx, "SELECT max(rowid) FROM "+eventsTable(p.day)).Scan(&top); err != nil {
+		return false, fmt.Errorf("partition %d: %w", p.day, err)
+	}
+	lim := limit(top.Int64)
+	for _, m := range c.matches {
+		if m == "" {
+			continue
+		}
+		var n int64
+		err := tx.QueryRowContext(ctx, "SELECT count(*) FROM (SELECT 1 FROM "+ftsTable(p.day)+" WHERE "+ftsTable(p.day)+" MATCH ? LIMIT ?)", m, lim).Scan(&n)
+		if err != nil {
+			return false, fmt.Errorf("partition %d: trigram candidates: %w", p.day, err)
+		}
+		if n >= lim {
+			return false, nil
+		}
+	}
+	return true, nil
 }
 
 // ftsQuery turns a LIKE pattern (backslash escapes) into an FTS5 query that

@@ -52,8 +52,16 @@ func partitionDDL(day int) []string {
 		`CREATE INDEX IF NOT EXISTS ` + t + `_host ON ` + t + ` (host_id, ts)`,
 		`CREATE INDEX IF NOT EXISTS ` + t + `_category ON ` + t + ` (category, ts)`,
 		`CREATE INDEX IF NOT EXISTS ` + t + `_action ON ` + t + ` (action, ts)`,
-		`CREATE INDEX IF NOT EXISTS ` + t + `_user ON ` + t + ` (user_name, ts)`,
-		`CREATE INDEX IF NOT EXISTS ` + t + `_process ON ` + t + ` (process_name, ts)`,
+		// action trails so that "top users/processes of an action" reads
+		// the index alone instead of a row per event.
+		`CREATE INDEX IF NOT EXISTS ` + t + `_user_action ON ` + t + ` (user_name, ts, action)`,
+		`CREATE INDEX IF NOT EXISTS ` + t + `_process_action ON ` + t + ` (process_name, ts, action)`,
+		// Partial indexes on fields most events lack: they cost ingest only
+		// for the events that have them, and turn day scans into lookups.
+		`CREATE INDEX IF NOT EXISTS ` + t + `_outcome ON ` + t + ` (outcome, ts) WHERE outcome IS NOT NULL`,
+		`CREATE INDEX IF NOT EXISTS ` + t + `_source_ip ON ` + t + ` (source_ip, ts) WHERE source_ip IS NOT NULL`,
+		`CREATE INDEX IF NOT EXISTS ` + t + `_destination_ip ON ` + t + ` (destination_ip, ts) WHERE destination_ip IS NOT NULL`,
+		`CREATE INDEX IF NOT EXISTS ` + t + `_file_path ON ` + t + ` (file_path, ts) WHERE file_path IS NOT NULL`,
 		`CREATE VIRTUAL TABLE IF NOT EXISTS ` + f + ` USING fts5(command_line, message, content='` + t + `', content_rowid='rowid', tokenize='trigram', detail='none')`,
 	}
 }
@@ -66,9 +74,81 @@ func ensureDay(ctx context.Context, tx *sql.Tx, day int) error {
 			return fmt.Errorf("create partition %d: %w", day, err)
 		}
 	}
+	if err := setStats(ctx, tx, day); err != nil {
+		return err
+	}
 	_, err := tx.ExecContext(ctx, "INSERT OR IGNORE INTO partitions (day, start_ns) VALUES (?, ?)", day, dayStart(day).UnixNano())
 	if err != nil {
 		return fmt.Errorf("record partition %d: %w", day, err)
+	}
+	return nil
+}
+
+// droppedIndexes are the index suffixes of earlier versions that
+// partitionDDL replaced.
+var droppedIndexes = []string{"_user", "_process"}
+
+// partitionStats are the query planner statistics (sqlite_stat1) of a day
+// table: rows, then rows per distinct key prefix of each index, for a
+// nominal day of a fleet (200 hosts, tens of users and programs, a handful
+// of actions and categories, sparse outcome/IP/path). Without them SQLite
+// assumes every equality is selective and prefers the (action, ts) index
+// for "host.id:X and event.action:exec", reading most of the day; with real
+// ANALYZE results the plans are the same, but ANALYZE reads every index of
+// a day while holding the write lock. Relative sizes are what matter.
+var partitionStats = map[string]string{
+	"_id": "1000000 1", "_ts": "1000000 1", "_host": "1000000 5000 1",
+	"_category": "1000000 250000 1", "_action": "1000000 250000 1",
+	"_user_action": "1000000 25000 1 1", "_process_action": "1000000 25000 1 1",
+	"_outcome": "100000 50000 1", "_source_ip": "100000 10 1",
+	"_destination_ip": "50000 10 1", "_file_path": "50000 1000 1",
+}
+
+// setStats records partitionStats for a day table's indexes that have
+// none (a later ANALYZE replaces them).
+func setStats(ctx context.Context, tx *sql.Tx, day int) error {
+	t := eventsTable(day)
+	for suffix, stat := range partitionStats {
+		_, err := tx.ExecContext(ctx, "INSERT INTO sqlite_stat1 (tbl, idx, stat) SELECT ?1, ?2, ?3 WHERE NOT EXISTS (SELECT 1 FROM sqlite_stat1 WHERE tbl = ?1 AND idx = ?2)",
+			t, t+suffix, stat)
+		if err != nil {
+			return fmt.Errorf("planner statistics of partition %d: %w", day, err)
+		}
+	}
+	return nil
+}
+
+// upgradeDays brings the partitions created by an older version up to the
+// current partitionDDL (indexes added later), one day per transaction.
+// Statements are IF NOT EXISTS, so an up-to-date day costs nothing.
+func (s *Store) upgradeDays(ctx context.Context) error {
+	for day := range s.days {
+		tx, err := s.w.BeginTx(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("upgrade partition %d: %w", day, err)
+		}
+		stmts := partitionDDL(day)
+		for _, suffix := range droppedIndexes {
+			stmts = append(stmts, "DROP INDEX IF EXISTS "+eventsTable(day)+suffix)
+		}
+		for _, stmt := range stmts {
+			if _, err := tx.ExecContext(ctx, stmt); err != nil {
+				tx.Rollback()
+				return fmt.Errorf("upgrade partition %d: %w", day, err)
+			}
+		}
+		if _, err := tx.ExecContext(ctx, "DELETE FROM sqlite_stat1 WHERE tbl = ? AND idx IN (?, ?)",
+			eventsTable(day), eventsTable(day)+droppedIndexes[0], eventsTable(day)+droppedIndexes[1]); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("upgrade partition %d: %w", day, err)
+		}
+		if err := setStats(ctx, tx, day); err != nil {
+			tx.Rollback()
+			return err
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("upgrade partition %d: %w", day, err)
+		}
 	}
 	return nil
 }
@@ -77,6 +157,9 @@ func ensureDay(ctx context.Context, tx *sql.Tx, day int) error {
 type partition struct {
 	day      int
 	ftsRowid int64
+	// drive renders substring conditions so that the trigram index's
+	// candidates drive the search (see compiled.render).
+	drive bool
 }
 
 // partitions returns the partitions overlapping [from, to), newest first.

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -120,13 +121,23 @@ func (s *Store) Search(ctx context.Context, q store.Search) (store.SearchResult,
 			return err
 		}
 		for _, p := range ps {
-			n, err := s.searchPartition(ctx, tx, c, p, q.From, q.To, after, limit-len(res.Events), &res, &last)
-			if err != nil {
-				return err
+			if len(c.matches) > 0 {
+				// Looking up C candidates beats reading the day in time
+				// order until the page is full (about 100·N/C rows of N)
+				// when C² < 100·N.
+				if p.drive, err = c.drives(ctx, tx, p, func(rows int64) int64 {
+					return int64(math.Sqrt(float64(limit) * float64(rows)))
+				}); err != nil {
+					return err
+				}
 			}
-			_ = n
-			if len(res.Events) >= limit {
-				break
+			for _, w := range searchWindows(c, p, q.From, q.To) {
+				if _, err := s.searchPartition(ctx, tx, c, p, w[0], w[1], after, limit-len(res.Events), &res, &last); err != nil {
+					return err
+				}
+				if len(res.Events) >= limit {
+					return nil
+				}
 			}
 		}
 		return nil
@@ -138,6 +149,40 @@ func (s *Store) Search(ctx context.Context, q store.Search) (store.SearchResult,
 		res.Cursor = last.String()
 	}
 	return res, nil
+}
+
+// firstWindow is the newest slice of a day that a search reads first.
+const firstWindow = time.Hour
+
+// searchWindows splits the part of a day partition inside [from, to) into
+// time windows, newest first, each twice as long as the one before (1 h,
+// 2 h, 4 h...). A search stops after the window that fills its page, so a
+// query whose index yields many rows per day (process.name:(a or b), where
+// SQLite reads both ranges and sorts them) sorts an hour's rows, not a
+// day's, while a rare one costs at most five more index probes. Queries
+// with substring conditions keep one window: each statement would rebuild
+// the trigram index's candidate list.
+func searchWindows(c compiled, p partition, from, to time.Time) [][2]time.Time {
+	lo, hi := dayStart(p.day), dayStart(p.day).AddDate(0, 0, 1)
+	if !from.IsZero() && from.After(lo) {
+		lo = from
+	}
+	if !to.IsZero() && to.Before(hi) {
+		hi = to
+	}
+	if len(c.matches) > 0 || !lo.Before(hi) {
+		return [][2]time.Time{{lo, hi}}
+	}
+	var ws [][2]time.Time
+	for w := firstWindow; hi.After(lo); w *= 2 {
+		start := hi.Add(-w)
+		if start.Before(lo) {
+			start = lo
+		}
+		ws = append(ws, [2]time.Time{start, hi})
+		hi = start
+	}
+	return ws
 }
 
 func (s *Store) searchPartition(ctx context.Context, tx *sql.Tx, c compiled, p partition, from, to time.Time,
@@ -187,6 +232,13 @@ func (s *Store) Count(ctx context.Context, q query.Node, from, to time.Time) (in
 			return err
 		}
 		for _, p := range ps {
+			if len(c.matches) > 0 {
+				// A count reads every row of the window unless the
+				// trigram candidates are looked up instead.
+				if p.drive, err = c.drives(ctx, tx, p, func(rows int64) int64 { return rows / 2 }); err != nil {
+					return err
+				}
+			}
 			where, args := c.render(p)
 			tcond, targs := bounds(from, to, len(args))
 			var n int64
@@ -225,13 +277,7 @@ func (s *Store) Histogram(ctx context.Context, q query.Node, from, to time.Time,
 			return err
 		}
 		for _, p := range ps {
-			where, args := c.render(p)
-			tcond, targs := bounds(from, to, len(args))
-			args = append(args, targs...)
-			args = append(args, from.UnixNano(), int64(interval))
-			n := len(args)
-			q := "SELECT (ts - ?" + strconv.Itoa(n-1) + ") / ?" + strconv.Itoa(n) + " AS b, count(*) FROM " + eventsTable(p.day) +
-				" WHERE " + tcond + " AND (" + where + ") GROUP BY b"
+			q, args := histogramSQL(c, p, from, to, interval)
 			if err := scanBuckets(ctx, tx, q, args, counts); err != nil {
 				return fmt.Errorf("partition %d: %w", p.day, err)
 			}
@@ -246,6 +292,27 @@ func (s *Store) Histogram(ctx context.Context, q query.Node, from, to time.Time,
 		out[i] = store.Bucket{Time: from.Add(time.Duration(i) * interval).UTC(), Count: counts[i]}
 	}
 	return out, nil
+}
+
+// histogramSQL returns the statement counting one partition's matching
+// events per bucket. It counts each bucket of the day with its own range
+// on ts (a recursive CTE lists the buckets) rather than grouping by an
+// expression of ts: the ranges walk the (ts) or (field, ts) index in order,
+// often without reading the rows, where GROUP BY would sort every row.
+func histogramSQL(c compiled, p partition, from, to time.Time, interval time.Duration) (string, []any) {
+	lo := max(from.UnixNano(), dayStart(p.day).UnixNano())
+	hi := min(to.UnixNano(), dayStart(p.day).AddDate(0, 0, 1).UnixNano())
+	iv, f := int64(interval), from.UnixNano()
+	first, last := (lo-f)/iv, (hi-1-f)/iv
+	where, args := c.render(p)
+	n := len(args)
+	args = append(args, first, last, f, iv, lo, hi)
+	a := func(i int) string { return "?" + strconv.Itoa(n+i) }
+	start := "(" + a(3) + " + b.i * " + a(4) + ")"
+	q := "WITH RECURSIVE b(i) AS (SELECT " + a(1) + " UNION ALL SELECT i + 1 FROM b WHERE i < " + a(2) + ") " +
+		"SELECT b.i, (SELECT count(*) FROM " + eventsTable(p.day) + " WHERE ts >= max(" + start + ", " + a(5) + ") AND ts < min(" +
+		start + " + " + a(4) + ", " + a(6) + ") AND (" + where + ")) FROM b"
+	return q, args
 }
 
 func scanBuckets(ctx context.Context, tx *sql.Tx, q string, args []any, counts []int64) error {

@@ -127,7 +127,11 @@ func Open(ctx context.Context, file string, opts Options) (*Store, error) {
 	r.SetMaxOpenConns(opts.Readers)
 	r.SetMaxIdleConns(opts.Readers)
 	s := &Store{w: w, r: r, opts: opts, log: opts.Logger.With("component", "store.sqlite"), days: map[int]bool{}, done: make(chan struct{})}
-	if err := s.loadDays(ctx); err != nil {
+	err = s.loadDays(ctx)
+	if err == nil {
+		err = s.upgradeDays(ctx)
+	}
+	if err != nil {
 		s.w.Close()
 		s.r.Close()
 		return nil, fmt.Errorf("open sqlite store %s: %w", file, err)
