@@ -55,6 +55,10 @@ type Options struct {
 	Poll time.Duration
 	// Rules tunes compilation (placeholders, correlation bounds).
 	Rules rules.Options
+	// Pairing configures how the two observations of one authentication
+	// attempt (audit and auth log) are recognised, so that only the first
+	// is evaluated. The zero value pairs ssh_login events.
+	Pairing PairOptions
 	// Logger receives reload reports (default slog.Default()).
 	Logger *slog.Logger
 }
@@ -70,6 +74,7 @@ type Detector struct {
 	selfDS map[string]bool
 	engine *rules.Engine
 	loader *loader
+	pair   *Pairer
 
 	mu     sync.Mutex // guards stream
 	stream *rules.Stream
@@ -102,6 +107,7 @@ func New(opts Options) (*Detector, error) {
 	for _, s := range ds {
 		d.selfDS[s] = true
 	}
+	d.pair = NewPairer(opts.Pairing)
 	d.loader = newLoader(opts.RuleDirs, !opts.NoPack, opts.Rules)
 	set, _, err := d.loader.load(true)
 	if err != nil {
@@ -168,12 +174,15 @@ func (d *Detector) isSelfPath(exe string) bool {
 // stored state of every alert the batch created or changed, once each.
 // The caller stores the events themselves whether or not they match; pass
 // each event once (after the store's own deduplication), since a repeated
-// event counts again. Correlations use the events' own timestamps.
+// event counts again. The second observation of an authentication attempt
+// that two collectors report is not evaluated (see Pairer), whether its
+// partner came in this batch or an earlier one. Correlations use the
+// events' own timestamps.
 func (d *Detector) Process(ctx context.Context, events []event.Event) ([]Alert, error) {
 	var raised []rules.Alert
 	d.mu.Lock()
 	for i := range events {
-		if d.IsSelf(&events[i]) {
+		if d.IsSelf(&events[i])  {
 			continue
 		}
 		raised = append(raised, d.stream.Process(&events[i])...)
@@ -206,6 +215,10 @@ func (d *Detector) Process(ctx context.Context, events []event.Event) ([]Alert, 
 	}
 	return out, errors.Join(errs...)
 }
+
+// PairStats returns how many second observations were left out of
+// evaluation and how many waiting ones were evicted at the bound.
+func (d *Detector) PairStats() PairStats { return d.pair.Stats() }
 
 // Store returns the detector's alert store.
 func (d *Detector) Store() AlertStore { return d.store }
