@@ -182,7 +182,7 @@ func (d *Detector) Process(ctx context.Context, events []event.Event) ([]Alert, 
 	var raised []rules.Alert
 	d.mu.Lock()
 	for i := range events {
-		if d.IsSelf(&events[i])  {
+		if d.IsSelf(&events[i]) || d.pair.Second(&events[i]) {
 			continue
 		}
 		raised = append(raised, d.stream.Process(&events[i])...)
