@@ -1,9 +1,9 @@
-// Package cvss computes base scores from CVSS vectors: version 3.0 and 3.1
-// (the specification's base formula, with each version's rounding), and
-// rates scores as None, Low, Medium, High or Critical. CVSS 4.0 vectors are
-// recognised and validated but not scored (their score needs the
-// specification's macro-vector lookup table); callers fall back to the
-// advisory's own severity for them.
+// Package cvss computes scores from CVSS vectors and rates them as None,
+// Low, Medium, High or Critical: version 3.0 and 3.1 base scores (the
+// specification's base formula, with each version's rounding), and version
+// 4.0 scores (the macro-vector lookup and interpolation of FIRST's
+// specification and reference calculator), which cover the threat and
+// environmental metrics a 4.0 vector carries (CVSS-BT, -BE, -BTE).
 package cvss
 
 import (
@@ -16,14 +16,17 @@ import (
 // ErrVector reports a vector string that is not a valid CVSS base vector.
 var ErrVector = errors.New("invalid CVSS vector")
 
-// ErrUnscored reports a valid vector whose version vigil does not score.
-var ErrUnscored = errors.New("CVSS version not scored")
-
-// Score is a base score with its version and rating.
+// Score is a score with its version and rating.
 type Score struct {
-	Version string  // "3.0", "3.1", "4.0"
-	Base    float64 // 0.0 to 10.0
-	Rating  string  // none, low, medium, high, critical
+	Version string // "3.0", "3.1", "4.0"
+	// Base is the score, 0.0 to 10.0: the base score for 3.x (temporal and
+	// environmental metrics are validated but not applied); for 4.0 the
+	// score of all the metrics the vector carries, named by Nomenclature.
+	Base   float64
+	Rating string // none, low, medium, high, critical
+	// Nomenclature is CVSS-B, CVSS-BT, CVSS-BE or CVSS-BTE for 4.0 vectors
+	// (base, threat, environmental metrics defined), "" for 3.x.
+	Nomenclature string
 }
 
 var v3Metrics = map[string]map[string]float64{
@@ -44,8 +47,8 @@ var v3Optional = map[string]bool{
 	"MAV": true, "MAC": true, "MPR": true, "MUI": true, "MS": true, "MC": true, "MI": true, "MA": true,
 }
 
-// Parse validates a vector and computes its base score. Vectors of version
-// 4.0 return the version and ErrUnscored.
+// Parse validates a vector and computes its score. Invalid vectors return
+// an error wrapping ErrVector.
 func Parse(vector string) (Score, error) {
 	vector = strings.TrimSpace(vector)
 	prefix, rest, ok := strings.Cut(vector, "/")
@@ -56,10 +59,12 @@ func Parse(vector string) (Score, error) {
 	case "CVSS:3.0", "CVSS:3.1":
 		return parseV3(prefix[5:], rest, vector)
 	case "CVSS:4.0":
-		if err := checkV4(rest); err != nil {
+		v, err := parseV4Metrics(rest)
+		if err != nil {
 			return Score{}, fmt.Errorf("%w: %q: %v", ErrVector, vector, err)
 		}
-		return Score{Version: "4.0"}, fmt.Errorf("%q: %w", vector, ErrUnscored)
+		base := scoreV4(&v)
+		return Score{Version: "4.0", Base: base, Rating: Rating(base), Nomenclature: v.nomenclature()}, nil
 	}
 	return Score{}, fmt.Errorf("%w: %q: unknown version prefix", ErrVector, vector)
 }
@@ -147,34 +152,4 @@ func Rating(base float64) string {
 		return "high"
 	}
 	return "critical"
-}
-
-var v4Base = map[string]string{
-	"AV": "NALP", "AC": "LH", "AT": "NP", "PR": "NLH", "UI": "NPA",
-	"VC": "HLN", "VI": "HLN", "VA": "HLN", "SC": "HLN", "SI": "HLN", "SA": "HLN",
-}
-
-// checkV4 validates the base metrics of a CVSS 4.0 vector; other metrics
-// are accepted as long as they have a value.
-func checkV4(rest string) error {
-	seen := make(map[string]bool, 11)
-	for _, part := range strings.Split(rest, "/") {
-		k, v, ok := strings.Cut(part, ":")
-		if !ok || v == "" {
-			return fmt.Errorf("metric %q has no value", part)
-		}
-		if seen[k] {
-			return fmt.Errorf("metric %s repeated", k)
-		}
-		seen[k] = true
-		if allowed, base := v4Base[k]; base && (len(v) != 1 || !strings.Contains(allowed, v)) {
-			return fmt.Errorf("%s:%s", k, v)
-		}
-	}
-	for k := range v4Base {
-		if !seen[k] {
-			return fmt.Errorf("base metric %s missing", k)
-		}
-	}
-	return nil
 }
