@@ -120,8 +120,8 @@ func MetaOf(a *osv.Advisory) *Meta {
 	return m
 }
 
-// advisorySeverity rates an advisory: the highest scored CVSS 3.x vector of
-// its severity list; otherwise the distribution's own rating (an "Ubuntu"
+// advisorySeverity rates an advisory: its preferred CVSS vector (see
+// cvssRating); otherwise the distribution's own rating (an "Ubuntu"
 // severity entry, database_specific severity or urgency, or the Red Hat
 // style "Important:" prefix of AlmaLinux and Rocky summaries); otherwise
 // unknown.
@@ -149,9 +149,6 @@ func advisorySeverity(a *osv.Advisory) (string, *float64) {
 		if r := normRating(word); r != "" {
 			return r, nil
 		}
-	}
-	if r, _ := cvssRating(a.Severity); r != "" { // an unscored CVSS 4.0 vector only
-		return r, nil
 	}
 	return "unknown", nil
 }
@@ -185,33 +182,31 @@ func Assess(m *Meta, af osv.Affected) (string, *float64) {
 	return m.Severity, nil
 }
 
-// cvssRating returns the rating and score of the highest scored CVSS 3.x
-// vector in list; for a list with only CVSS 4.0 vectors it returns "unknown"
-// and nil, since vigil does not score 4.0 vectors.
+// cvssRating returns the rating and score of the preferred scored CVSS
+// vector in list: the newest CVSS version present (4.0, then 3.1, then 3.0),
+// and the highest score among that version's vectors. A source that
+// publishes both a 3.x and a 4.0 vector has assessed the vulnerability again
+// with 4.0, whose score also covers the threat and environmental metrics the
+// vector carries. It returns "" and nil when no vector can be scored.
 func cvssRating(list []osv.Severity) (string, *float64) {
 	var best *cvss.Score
-	v4 := false
 	for _, s := range list {
 		if !strings.HasPrefix(s.Type, "CVSS_V") {
 			continue
 		}
 		sc, err := cvss.Parse(s.Score)
 		if err != nil {
-			v4 = v4 || sc.Version == "4.0"
 			continue
 		}
-		if best == nil || sc.Base > best.Base {
+		if best == nil || sc.Version > best.Version || (sc.Version == best.Version && sc.Base > best.Base) {
 			best = &sc
 		}
 	}
-	if best != nil {
-		b := best.Base
-		return best.Rating, &b
+	if best == nil {
+		return "", nil
 	}
-	if v4 {
-		return "unknown", nil
-	}
-	return "", nil
+	b := best.Base
+	return best.Rating, &b
 }
 
 // normRating maps the distributions' severity words to vigil's ratings.
