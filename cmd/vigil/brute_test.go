@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -27,9 +28,11 @@ const (
 // TestUpBruteForceEndToEnd is the acceptance test for brute force:
 // with vigil up running as root, its login collector following the auth log
 // of an rsyslogd started here and its audit collector receiving sshd's
-// USER_AUTH records, 10 wrong passwords against a real sshd on loopback
-// raise one open brute-force alert within 10 s, whose events all come from
-// 127.0.0.1 and are found by vigil search.
+// USER_AUTH records, 5 wrong passwords against a real sshd on loopback
+// raise no brute-force alert (each attempt is reported by both collectors
+// and must count once: the rule wants 8), then 5 more raise one open
+// brute-force alert within 10 s, whose events all come from 127.0.0.1 and
+// are found by vigil search.
 func TestUpBruteForceEndToEnd(t *testing.T) {
 	livetest.NeedRoot(t, "runs vigil up with the audit collector, starts sshd and rsyslogd, creates a user",
 		"/usr/sbin/sshd", "/usr/sbin/rsyslogd", "ssh", "ssh-keygen", "useradd", "usermod", "userdel", "chpasswd")
@@ -53,9 +56,24 @@ func TestUpBruteForceEndToEnd(t *testing.T) {
 	askpass := filepath.Join(dir, "askpass")
 	livetest.WriteFile(t, askpass, "#!/bin/sh\necho wrong-password\n", 0o755)
 
-	const attempts = 10
+	// Below the rule's 8: once both collectors reported the 5 attempts
+	// (10 events with the audit collector), there must be no alert.
+	const first, attempts = 5, 10
 	start := time.Now()
-	failWrongPasswords(t, askpass, user, port, attempts)
+	failWrongPasswords(t, askpass, user, port, first)
+	perDataset := waitFailures(t, data, first, withAudit)
+	// Detection runs after the store: give the queue 2 s to raise what it
+	// would (a failure here is a real double count, never a slow machine).
+	for settle := time.Now(); time.Since(settle) < 2*time.Second; time.Sleep(200 * time.Millisecond) {
+		if _, n := bruteAlert(t, data); n != 0 {
+			t.Fatalf("%d brute-force alerts after %d wrong passwords (events per dataset %v): each attempt counted more than once",
+				n, first, perDataset)
+		}
+	}
+	t.Logf("no alert after %d wrong passwords; failed ssh_login events per dataset: %v", first, perDataset)
+	logPairGaps(t, data)
+
+	failWrongPasswords(t, askpass, user, port, attempts-first)
 	last := time.Now()
 
 	var brute alertLine
@@ -77,7 +95,7 @@ func TestUpBruteForceEndToEnd(t *testing.T) {
 	// Both paths report each attempt: wait until they have (the auth log
 	// has one "Failed password" line per attempt, the audit stream one
 	// USER_AUTH), then the alert must still be one, its count grown.
-	perDataset := waitFailures(t, data, attempts, withAudit)
+	perDataset = waitFailures(t, data, attempts, withAudit)
 	t.Logf("failed ssh_login events per dataset: %v", perDataset)
 	brute, n := bruteAlert(t, data)
 	if n != 1 {
@@ -86,10 +104,16 @@ func TestUpBruteForceEndToEnd(t *testing.T) {
 	if brute.Count < 1 || len(brute.EventIDs) < 8 {
 		t.Errorf("alert count %d with %d event ids, want ≥ 1 and ≥ 8", brute.Count, len(brute.EventIDs))
 	}
+	// Only the first observation of each attempt is evaluated: at most one
+	// event ID per attempt.
+	if len(brute.EventIDs) > attempts {
+		t.Errorf("alert has %d event ids for %d attempts: an attempt counted twice", len(brute.EventIDs), attempts)
+	}
 	if brute.Rule.Level != "high" || !hasAttack(brute.Tags) || brute.Host.Name == "" {
 		t.Errorf("alert level %q, tags %v, host %q", brute.Rule.Level, brute.Tags, brute.Host.Name)
 	}
 	t.Logf("alert count %d, %d event ids", brute.Count, len(brute.EventIDs))
+	pids := map[int64]string{} // each connection makes one attempt
 	for _, id := range brute.EventIDs {
 		out, errs, code := runT(t, "search", "--data", data, "event.id:"+id, "--format", "json")
 		if code != 0 || strings.Count(out, "\n") != 1 {
@@ -101,6 +125,12 @@ func TestUpBruteForceEndToEnd(t *testing.T) {
 		}
 		if e.Event.Action != event.ActionSSHLogin || e.Event.Outcome != "failure" || e.Source == nil || e.Source.IP != "127.0.0.1" {
 			t.Errorf("alert event %s is not a failed ssh_login from 127.0.0.1: %s", id, out)
+		}
+		if e.Process != nil && e.Process.PID != nil {
+			if other, ok := pids[*e.Process.PID]; ok {
+				t.Errorf("alert events %s and %s are the same attempt (sshd pid %d): counted twice", other, id, *e.Process.PID)
+			}
+			pids[*e.Process.PID] = id
 		}
 	}
 }
@@ -218,5 +248,94 @@ func waitFailures(t *testing.T, data string, n int, withAudit bool) map[string]i
 			t.Fatalf("want %d failed ssh_login events from each path, have %v", n, per)
 		}
 		time.Sleep(250 * time.Millisecond)
+	}
+}
+
+// logPairGaps logs, for each sshd process, the time between the audit and
+// the auth-log observation of its failed attempt (the gap detect's pairing
+// window must cover).
+func logPairGaps(t *testing.T, data string) {
+	t.Helper()
+	out, _, _ := runT(t, "search", "--data", data, "event.action:ssh_login and event.outcome:failure", "--format", "json", "--limit", "1000")
+	seen := map[int64]map[string]time.Time{}
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+		e, err := event.Decode([]byte(l))
+		if err != nil || e.Process == nil || e.Process.PID == nil {
+			continue
+		}
+		if seen[*e.Process.PID] == nil {
+			seen[*e.Process.PID] = map[string]time.Time{}
+		}
+		seen[*e.Process.PID][e.Event.Dataset] = e.Timestamp
+	}
+	var gaps []string
+	for pid, ts := range seen {
+		a, okA := ts["vigil.audit"]
+		l, okL := ts["vigil.login"]
+		if okA && okL {
+			gaps = append(gaps, fmt.Sprintf("pid %d: %+.3fs", pid, l.Sub(a).Seconds()))
+		}
+	}
+	t.Logf("auth-log minus audit @timestamp per attempt: %v", gaps)
+}
+
+// TestRulesTestPairsObservations: vigil rules test leaves out the second
+// observation of an attempt as the server does: 4 SSH attempts reported by
+// both collectors give no brute-force alert, 8 give one whose event IDs are
+// the first observation of each attempt.
+func TestRulesTestPairsObservations(t *testing.T) {
+	at := time.Date(2025, 3, 14, 9, 0, 0, 0, time.UTC)
+	attempt := func(ds string, i int, off time.Duration) *event.Event {
+		ts := at.Add(time.Duration(i)*3*time.Second + off)
+		e := &event.Event{
+			Timestamp: ts,
+			Event: event.Meta{ID: event.DeterministicID(ts, ds, strconv.Itoa(i)), Kind: event.KindEvent,
+				Category: []string{event.CategoryAuthentication}, Type: []string{event.TypeStart},
+				Action: event.ActionSSHLogin, Outcome: event.OutcomeFailure, Dataset: ds},
+			Host:    &event.Host{Name: "web1"},
+			Process: &event.Process{PID: new(int64(4000 + i)), Name: "sshd"},
+			User:    &event.User{Name: "root"},
+			Source:  &event.Endpoint{IP: "203.0.113.5"},
+		}
+		if ds == "vigil.login" {
+			e.Source.Port = new(int64(50000 + i))
+		}
+		return e
+	}
+	for _, c := range []struct {
+		attempts, alerts int
+	}{{4, 0}, {8, 1}} {
+		t.Run(strconv.Itoa(c.attempts), func(t *testing.T) {
+			var b strings.Builder
+			var want []string
+			for i := range c.attempts {
+				a := attempt("vigil.audit", i, 0)
+				want = append(want, a.Event.ID)
+				for _, e := range []*event.Event{a, attempt("vigil.login", i, 700*time.Millisecond)} {
+					j, _ := json.Marshal(e)
+					b.Write(j)
+					b.WriteByte('\n')
+				}
+			}
+			path := filepath.Join(t.TempDir(), "events.ndjson")
+			livetest.WriteFile(t, path, b.String(), 0o644)
+			out, errOut, code := runT(t, "rules", "test", "--pack", "--events", path, "--format", "json")
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, errOut)
+			}
+			var brute []alertLine
+			for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+				var a alertLine
+				if l != "" && json.Unmarshal([]byte(l), &a) == nil && a.Rule.ID == bruteRuleID {
+					brute = append(brute, a)
+				}
+			}
+			if len(brute) != c.alerts {
+				t.Fatalf("%d attempts seen twice: %d brute-force alerts, want %d: %s", c.attempts, len(brute), c.alerts, out)
+			}
+			if c.alerts == 1 && (brute[0].Count != 1 || !slices.Equal(brute[0].EventIDs, want)) {
+				t.Errorf("alert count %d, event ids %v; want 1 and the audit observations %v", brute[0].Count, brute[0].EventIDs, want)
+			}
+		})
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/vigil-sec/vigil/internal/cli"
+	"github.com/vigil-sec/vigil/internal/detect"
 	"github.com/vigil-sec/vigil/internal/event"
 	"github.com/vigil-sec/vigil/internal/rules"
 	"github.com/vigil-sec/vigil/internal/rules/pack"
@@ -139,12 +140,15 @@ func runRulesTest(_ context.Context, args []string, stdout, stderr io.Writer) er
 }
 
 // evaluateNDJSON runs a set over NDJSON events and returns the deduplicated
-// alerts and the number of undecodable lines.
+// alerts and the number of undecodable lines. The second observation of an
+// attempt both the audit and the login collector report is left out, as the
+// server's detection does (detect.Pairer).
 func evaluateNDJSON(set *rules.Set, in io.Reader) ([]rules.Alert, int, error) {
 	sc := bufio.NewScanner(in)
 	sc.Buffer(make([]byte, 64<<10), event.MaxEventBytes+1)
 	ev := set.NewEvaluator()
 	d := rules.Deduper{Window: rules.DefaultSuppression}
+	pairs := detect.NewPairer(detect.PairOptions{})
 	bad := 0
 	for sc.Scan() {
 		line := strings.TrimSpace(sc.Text())
@@ -154,6 +158,9 @@ func evaluateNDJSON(set *rules.Set, in io.Reader) ([]rules.Alert, int, error) {
 		e, err := event.Decode([]byte(line))
 		if err != nil {
 			bad++
+			continue
+		}
+		if pairs.Second(&e) {
 			continue
 		}
 		for _, a := range ev.Process(&e) {

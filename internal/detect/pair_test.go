@@ -78,7 +78,7 @@ func TestPairerSecond(t *testing.T) {
 	}{
 		{
 			name: "cross-dataset pair collapses",
-			evs:  []sshAttempt{{ds: dsAudit, pid: 100}, {ds: dsLogin, off: 700 * ms, pid: 100}},
+			evs:  []sshAttempt{{ds: dsAudit, pid: 100}, {ds: dsLogin, off: 2300 * ms, pid: 100}},
 			want: []bool{false, true},
 		},
 		{
@@ -99,8 +99,8 @@ func TestPairerSecond(t *testing.T) {
 			evs: []sshAttempt{
 				{ds: dsAudit, pid: 100}, {ds: dsAudit, off: 2 * time.Second, pid: 100},
 				{ds: dsAudit, off: 4 * time.Second, pid: 100},
-				{ds: dsLogin, off: 700 * ms, pid: 100}, {ds: dsLogin, off: 2700 * ms, pid: 100},
-				{ds: dsLogin, off: 4700 * ms, pid: 100}, {ds: dsLogin, off: 4800 * ms, pid: 100},
+				{ds: dsLogin, off: 2300 * ms, pid: 100}, {ds: dsLogin, off: 4300 * ms, pid: 100},
+				{ds: dsLogin, off: 6300 * ms, pid: 100}, {ds: dsLogin, off: 6400 * ms, pid: 100},
 			},
 			want: []bool{false, false, false, true, true, true, false},
 		},
@@ -116,7 +116,7 @@ func TestPairerSecond(t *testing.T) {
 		},
 		{
 			name: "different pid stays separate",
-			evs:  []sshAttempt{{ds: dsAudit, pid: 100}, {ds: dsLogin, off: 700 * ms, pid: 101}},
+			evs:  []sshAttempt{{ds: dsAudit, pid: 100}, {ds: dsLogin, off: 2300 * ms, pid: 101}},
 			want: []bool{false, false},
 		},
 		{
@@ -142,8 +142,8 @@ func TestPairerSecond(t *testing.T) {
 		{
 			name: "a third observation finds no partner",
 			evs: []sshAttempt{
-				{ds: dsAudit, pid: 100}, {ds: dsLogin, off: 700 * ms, pid: 100},
-				{ds: dsLogin, off: 800 * ms, pid: 100},
+				{ds: dsAudit, pid: 100}, {ds: dsLogin, off: 2300 * ms, pid: 100},
+				{ds: dsLogin, off: 2400 * ms, pid: 100},
 			},
 			want: []bool{false, true, false},
 		},
@@ -213,7 +213,7 @@ func TestPairerBound(t *testing.T) {
 		pid  int64
 		want bool
 	}{{102, true}, {103, true}, {104, true}, {100, false}, {101, false}} {
-		e := sshAttempt{ds: dsLogin, pid: c.pid, off: 700 * time.Millisecond}.event()
+		e := sshAttempt{ds: dsLogin, pid: c.pid, off: 2300 * time.Millisecond}.event()
 		if got := p.Second(&e); got != c.want {
 			t.Errorf("auth-log event of pid %d: Second = %v, want %v", c.pid, got, c.want)
 		}
@@ -237,8 +237,8 @@ func TestPairerRetain(t *testing.T) {
 		t.Fatalf("stats %+v, want 2 pending (pids 101 and 300), none evicted", s)
 	}
 	for _, a := range []sshAttempt{
-		{ds: dsLogin, pid: 100, off: 700 * time.Millisecond},
-		{ds: dsLogin, pid: 200, host: "web2", off: 700 * time.Millisecond},
+		{ds: dsLogin, pid: 100, off: 2300 * time.Millisecond},
+		{ds: dsLogin, pid: 200, host: "web2", off: 2300 * time.Millisecond},
 	} {
 		e := a.event()
 		if p.Second(&e) {
@@ -266,7 +266,7 @@ func TestPairerConcurrent(t *testing.T) {
 }
 
 // attempts returns n SSH attempts from one address, each on its own
-// connection (pid), 3 s apart, observed by the audit collector and 0.7 s
+// connection (pid), 3 s apart, observed by the audit collector and 2.3 s
 // later by the auth log, in the order a server receives them when each
 // collector ships its own batch: all audit events, then all auth-log ones.
 func attempts(n int, from time.Duration) (audit, login []event.Event) {
@@ -274,7 +274,7 @@ func attempts(n int, from time.Duration) (audit, login []event.Event) {
 		off := from + time.Duration(i)*3*time.Second
 		pid := int64(5000 + int(from/time.Second) + i)
 		audit = append(audit, sshAttempt{ds: dsAudit, pid: pid, off: off}.event())
-		login = append(login, sshAttempt{ds: dsLogin, pid: pid, off: off + 700*time.Millisecond}.event())
+		login = append(login, sshAttempt{ds: dsLogin, pid: pid, off: off + 2300*time.Millisecond}.event())
 	}
 	return audit, login
 }
@@ -344,7 +344,7 @@ func TestBruteForceOneConnection(t *testing.T) {
 	for i := range 8 {
 		off := time.Duration(i) * 2 * time.Second
 		evs = append(evs, sshAttempt{ds: dsAudit, pid: 77, off: off}.event(),
-			sshAttempt{ds: dsLogin, pid: 77, off: off + 700*time.Millisecond}.event())
+			sshAttempt{ds: dsLogin, pid: 77, off: off + 2300*time.Millisecond}.event())
 	}
 	if got := bruteAlerts(process(t, d, evs[:14]...)); len(got) != 0 {
 		t.Fatalf("7 attempts seen twice raised %+v", got)
