@@ -44,6 +44,7 @@ type config struct {
 	dir, sync            string
 	pg, cli, queries     bool
 	load                 bool
+	match                string
 }
 
 func run(ctx context.Context, args []string, out io.Writer) error {
@@ -58,6 +59,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs.BoolVar(&c.pg, "pg", false, "also load and query PostgreSQL (needs root and Debian's postgresql)")
 	fs.BoolVar(&c.cli, "sqlite3", true, "compare with the sqlite3 command-line tool")
 	fs.BoolVar(&c.queries, "queries", true, "run the typical queries after loading")
+	fs.StringVar(&c.match, "match", "", "run only the queries whose name contains this")
 	fs.BoolVar(&c.load, "load", true, "load the events; false queries an existing -dir loaded before with the same -n and -days")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -72,14 +74,6 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	}
 	end := time.Date(2026, 11, 8, 0, 0, 0, 0, time.UTC)
 	gen := func() *storetest.FleetGen { return storetest.NewFleetGen(c.n, end, c.days, 1) }
-	t0 := time.Now()
-	for g := gen(); ; {
-		if _, ok := g.Next(); !ok {
-			break
-		}
-	}
-	genTime := time.Since(t0)
-	fmt.Fprintf(out, "generating %d events over %d days takes %v (included in the vigil numbers below, as the server decodes)\n", c.n, c.days, genTime.Round(time.Millisecond))
 
 	s, err := sqlite.Open(ctx, filepath.Join(c.dir, "vigil.db"), sqlite.Options{Synchronous: c.sync})
 	if err != nil {
@@ -88,8 +82,16 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	defer s.Close()
 	if !c.load {
 		fmt.Fprintln(out, "queries over the SQLite store:")
-		return queries(ctx, s, end, c.reps, out)
+		return queries(ctx, s, end, c.reps, c.match, out)
 	}
+	t0 := time.Now()
+	for g := gen(); ; {
+		if _, ok := g.Next(); !ok {
+			break
+		}
+	}
+	genTime := time.Since(t0)
+	fmt.Fprintf(out, "generating %d events over %d days takes %v (included in the vigil numbers below, as the server decodes)\n", c.n, c.days, genTime.Round(time.Millisecond))
 	commit, err := load(ctx, s, gen(), c.batch)
 	if err != nil {
 		return err
@@ -109,7 +111,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	}
 	if c.queries {
 		fmt.Fprintln(out, "queries over the SQLite store:")
-		if err := queries(ctx, s, end, c.reps, out); err != nil {
+		if err := queries(ctx, s, end, c.reps, c.match, out); err != nil {
 			return err
 		}
 	}
@@ -144,9 +146,12 @@ func load(ctx context.Context, s store.Store, g *storetest.FleetGen, batch int) 
 	}
 }
 
-func queries(ctx context.Context, s store.Store, end time.Time, reps int, out io.Writer) error {
+func queries(ctx context.Context, s store.Store, end time.Time, reps int, match string, out io.Writer) error {
 	fmt.Fprintf(out, "  %-24s %8s %10s %10s\n", "query", "result", "p50", "p95")
 	for _, q := range storetest.BenchQueries {
+		if !strings.Contains(q.Name, match) {
+			continue
+		}
 		var ds []time.Duration
 		var n int64
 		for range reps {
@@ -188,7 +193,7 @@ func benchPostgres(ctx context.Context, c config, g *storetest.FleetGen, end tim
 	fmt.Fprintf(out, "vigil postgres (batches of %d, trigram indexes in the commit): %.0f events/s (%v)\n", c.batch, float64(c.n)/d.Seconds(), d.Round(time.Millisecond))
 	if c.queries {
 		fmt.Fprintln(out, "queries over the PostgreSQL store:")
-		return queries(ctx, s, end, c.reps, out)
+		return queries(ctx, s, end, c.reps, c.match, out)
 	}
 	return nil
 }
