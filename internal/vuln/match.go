@@ -2,7 +2,6 @@ package vuln
 
 import (
 	"cmp"
-	"fmt"
 	"slices"
 	"strings"
 
@@ -36,37 +35,41 @@ type Finding struct {
 // given ecosystem keys (see Ecosystems), sorted by package, version and
 // advisory id. A package affected by one advisory in several of the keys
 // yields one finding, for the first key in order that matched.
+//
+// Findings are built with few allocations: the why texts of one call are
+// written into one buffer and cut from it, and a package's remediation
+// without a Pro note is built once and shared by its findings.
 func Match(idx *Index, keys []string, pkgs []packages.Package) []Finding {
-	var out []Finding
-	type seenKey struct{ pkg, ver, arch, id string }
-	seen := make(map[seenKey]bool)
+	m := matcher{out: make([]Finding, 0, candidates(idx, keys, pkgs))}
+	type pkgKey struct{ name, ver, arch string }
+	done := make(map[pkgKey][2]int, len(pkgs)) // where a package's findings are in m.out
 	for i := range pkgs {
 		p := &pkgs[i]
+		pk := pkgKey{p.Name, p.Version, p.Architecture}
+		prev, dup := done[pk]
+		start := len(m.out)
+		m.rem, m.noFix = "", ""
 		names, ver := lookupNames(p)
 		for _, key := range keys {
 			for _, name := range names {
 				for _, e := range idx.Lookup(key, name) {
-					if !schemeFits(e.Ecosystem.Scheme, p.Type) {
+					if !schemeFits(e.Ecosystem.Scheme, p.Type) || m.has(start, e.Meta.ID) ||
+						(dup && m.hasIn(prev, e.Meta.ID)) {
 						continue
 					}
-					sk := seenKey{p.Name, p.Version, p.Architecture, e.Meta.ID}
-					if seen[sk] {
-						continue
-					}
-					f, ok := matchEntry(e, p, name, ver)
-					if !ok {
-						continue
-					}
-					seen[sk] = true
-					out = append(out, f)
+					m.match(e, p, name, ver)
 				}
 			}
 		}
+		if !dup {
+			done[pk] = [2]int{start, len(m.out)}
+		}
 	}
-	slices.SortFunc(out, func(a, b Finding) int {
+	m.cutWhys()
+	slices.SortFunc(m.out, func(a, b Finding) int {
 		return cmp.Or(cmp.Compare(a.Package, b.Package), cmp.Compare(a.Version, b.Version), cmp.Compare(a.ID, b.ID))
 	})
-	return out
+	return m.out
 }
 
 // lookupNames gives the names an installed package is looked up by and the
@@ -99,40 +102,76 @@ func schemeFits(s version.Scheme, pkgType string) bool {
 	return false
 }
 
-// matchEntry decides whether version ver of p (looked up as name) is
-// affected by e: listed in versions[], or inside an ECOSYSTEM range. SEMVER
-// and GIT ranges do not apply to distribution packages and are ignored.
-func matchEntry(e Entry, p *packages.Package, name, ver string) (Finding, bool) {
-	compare := e.Ecosystem.Scheme.Compare
-	var why []string
-	listed := false
-	for _, v := range e.Affected.Versions {
-		if compare(v, ver) == 0 {
-			listed = true
-			why = append(why, fmt.Sprintf("%s %s is listed in versions[]", name, ver))
-			break
+// candidates counts the index entries Match will look at, an upper bound
+// of the number of findings, so that the findings are allocated once.
+func candidates(idx *Index, keys []string, pkgs []packages.Package) int {
+	n := 0
+	for i := range pkgs {
+		names, _ := lookupNames(&pkgs[i])
+		for _, key := range keys {
+			for _, name := range names {
+				n += len(idx.Lookup(key, name))
+			}
 		}
 	}
-	fixed := ""
-	inRange := false
-	for _, r := range e.Affected.Ranges {
-		if r.Type != osv.RangeEcosystem {
-			continue
-		}
-		if res, ok := evalRange(compare, ver, r.Events); ok {
-			inRange = true
-			fixed = res.fixed
-			why = append(why, fmt.Sprintf("%s %s is in range %s", name, ver, res))
-			break
+	return n
+}
+
+// whyChunk is the size of the buffers the why texts are cut from.
+const whyChunk = 64 << 10
+
+// matcher accumulates the findings of one Match call.
+type matcher struct {
+	out []Finding
+	// whys holds the why texts of out[whyFrom:], one after the other;
+	// whyEnd[i] is where out[whyFrom+i]'s ends. When whys is nearly full
+	// they are cut from it (cutWhys) and a new buffer started, so that each
+	// buffer is allocated once.
+	whys    strings.Builder
+	whyFrom int
+	whyEnd  []int
+	// rem and noFix are the current package's remediations with a fix (no
+	// Pro note) and without one, "" until needed.
+	rem, noFix string
+	// ids indexes the advisory ids of the current package's findings when
+	// it has many (see has); idsFrom is the start of the package they index.
+	ids     map[string]struct{}
+	idsFrom int
+}
+
+// has tells whether the findings from start on (the current package's)
+// include advisory id: by a scan while they are few, by a set beyond.
+func (m *matcher) has(start int, id string) bool {
+	const scanMax = 32
+	n := len(m.out) - start
+	if n <= scanMax {
+		return m.hasIn([2]int{start, len(m.out)}, id)
+	}
+	if m.ids == nil || m.idsFrom != start {
+		m.ids, m.idsFrom = make(map[string]struct{}, 2*n), start
+	}
+	for _, f := range m.out[start+len(m.ids):] {
+		m.ids[f.ID] = struct{}{}
+	}
+	_, ok := m.ids[id]
+	return ok
+}
+
+func (m *matcher) hasIn(span [2]int, id string) bool {
+	for _, f := range m.out[span[0]:span[1]] {
+		if f.ID == id {
+			return true
 		}
 	}
-	if !listed && !inRange {
-		return Finding{}, false
-	}
-	if listed && !inRange {
-		// Listed versions outside every range: report the range's fix, if
-		// the ranges name one above the installed version.
-		fixed = fixAbove(compare, ver, e.Affected.Ranges)
+	return false
+}
+
+// match appends the finding of p (looked up as name, at version ver) for e
+// when e affects it.
+func (m *matcher) match(e Entry, p *packages.Package, name, ver string) {
+	r, ok := matchEntry(e, ver)
+	if !ok {
+		return
 	}
 	f := Finding{
 		Package:   p.Name,
@@ -143,16 +182,112 @@ func matchEntry(e Entry, p *packages.Package, name, ver string) (Finding, bool) 
 		Summary:   e.Meta.Summary,
 		Severity:  e.Severity,
 		Score:     e.Score,
-		Fixed:     fixed,
+		Fixed:     r.fixed,
 		Ecosystem: e.Ecosystem.Raw,
-		Why: fmt.Sprintf("%s of %s for %s (%s ordering)", strings.Join(why, " and "), e.Meta.ID,
-			e.Ecosystem.Raw, e.Ecosystem.Scheme),
 	}
 	if f.Aliases == nil {
 		f.Aliases = []string{}
 	}
-	f.Remediation = remediation(p, e.Ecosystem, fixed)
-	return f, true
+	switch {
+	case r.fixed == "":
+		if m.noFix == "" {
+			m.noFix = remediation(p, e.Ecosystem, "")
+		}
+		f.Remediation = m.noFix
+	case strings.HasPrefix(e.Ecosystem.Key, "Ubuntu:Pro:"):
+		f.Remediation = remediation(p, e.Ecosystem, r.fixed)
+	default:
+		if m.rem == "" {
+			m.rem = remediation(p, e.Ecosystem, r.fixed)
+		}
+		f.Remediation = m.rem
+	}
+	if m.whys.Cap()-m.whys.Len() < 1024 {
+		m.cutWhys()
+		m.whys.Grow(whyChunk)
+	}
+	m.out = append(m.out, f)
+	r.writeWhy(&m.whys, e, name, ver)
+	m.whyEnd = append(m.whyEnd, m.whys.Len())
+}
+
+// cutWhys sets the Why of the findings written into the current buffer to
+// their parts of it, and empties it.
+func (m *matcher) cutWhys() {
+	all := m.whys.String()
+	from := 0
+	for i, end := range m.whyEnd {
+		m.out[m.whyFrom+i].Why = all[from:end]
+		from = end
+	}
+	m.whys = strings.Builder{}
+	m.whyFrom, m.whyEnd = len(m.out), m.whyEnd[:0]
+}
+
+// entryMatch is how an entry matched an installed version.
+type entryMatch struct {
+	listed  bool // the version is in versions[]
+	inRange bool // an ECOSYSTEM range covers it (res)
+	res     rangeResult
+	fixed   string
+}
+
+// matchEntry decides whether version ver is affected by e: listed in
+// versions[], or inside an ECOSYSTEM range. SEMVER and GIT ranges do not
+// apply to distribution packages and are ignored.
+func matchEntry(e Entry, ver string) (entryMatch, bool) {
+	compare := e.Ecosystem.Scheme.Compare
+	var r entryMatch
+	for _, v := range e.Affected.Versions {
+		if compare(v, ver) == 0 {
+			r.listed = true
+			break
+		}
+	}
+	for _, rg := range e.Affected.Ranges {
+		if rg.Type != osv.RangeEcosystem {
+			continue
+		}
+		if res, ok := evalRange(compare, ver, rg.Events); ok {
+			r.inRange, r.res, r.fixed = true, res, res.fixed
+			break
+		}
+	}
+	if !r.listed && !r.inRange {
+		return r, false
+	}
+	if r.listed && !r.inRange {
+		// Listed versions outside every range: report the range's fix, if
+		// the ranges name one above the installed version.
+		r.fixed = fixAbove(compare, ver, e.Affected.Ranges)
+	}
+	return r, true
+}
+
+// writeWhy writes which list or range matched, e.g. "systemd 237-3 is
+// listed in versions[] and systemd 237-3 is in range [introduced 0, no
+// fixed version] of ID for ECOSYSTEM (dpkg ordering)".
+func (r *entryMatch) writeWhy(b *strings.Builder, e Entry, name, ver string) {
+	if r.listed {
+		b.WriteString(name + " " + ver + " is listed in versions[]")
+		if r.inRange {
+			b.WriteString(" and ")
+		}
+	}
+	if r.inRange {
+		b.WriteString(name)
+		b.WriteString(" ")
+		b.WriteString(ver)
+		b.WriteString(" is in range ")
+		r.res.writeTo(b)
+	}
+	b.WriteString(" of ")
+	b.WriteString(e.Meta.ID)
+	b.WriteString(" for ")
+	b.WriteString(e.Ecosystem.Raw)
+	b.WriteString(" (")
+	b.WriteString(e.Ecosystem.Scheme.String())
+	b.WriteString(" ordering)")
 }
 
 // rangeResult explains a matching range.
@@ -164,15 +299,24 @@ type rangeResult struct {
 }
 
 func (r rangeResult) String() string {
+	var b strings.Builder
+	r.writeTo(&b)
+	return b.String()
+}
+
+func (r *rangeResult) writeTo(b *strings.Builder) {
+	b.WriteString("[introduced ")
+	b.WriteString(r.introduced)
 	switch {
 	case r.fixed != "":
-		return fmt.Sprintf("[introduced %s, fixed %s)", r.introduced, r.fixed)
+		b.WriteString(", fixed " + r.fixed + ")")
 	case r.lastAffected != "":
-		return fmt.Sprintf("[introduced %s, last_affected %s]", r.introduced, r.lastAffected)
+		b.WriteString(", last_affected " + r.lastAffected + "]")
 	case r.limit != "":
-		return fmt.Sprintf("[introduced %s, limit %s) with no fixed version", r.introduced, r.limit)
+		b.WriteString(", limit " + r.limit + ") with no fixed version")
+	default:
+		b.WriteString(", no fixed version]")
 	}
-	return fmt.Sprintf("[introduced %s, no fixed version]", r.introduced)
 }
 
 type event struct {
@@ -185,7 +329,8 @@ type event struct {
 // below it, or a last_affected event below it, came later; and, when limit
 // events exist, only below one of them.
 func evalRange(compare func(a, b string) int, ver string, events []osv.Event) (rangeResult, bool) {
-	var evs, limits []event
+	var evBuf, limBuf [4]event
+	evs, limits := evBuf[:0], limBuf[:0]
 	for _, e := range events {
 		switch {
 		case e.Introduced != "":
