@@ -268,3 +268,34 @@ func TestRescanRaced(t *testing.T) {
 		t.Errorf("changes %+v, stats %+v", changes, st)
 	}
 }
+
+// A path below a watched directory scanned on its own (what the realtime
+// watchers do with the paths they are told about) is reached from the
+// watched directory without following links: a directory on the way
+// swapped for a link to another tree gives nothing of that tree.
+func TestScanPathsBelowSwappedDirectory(t *testing.T) {
+	for _, p := range []string{"/w/u/f", "/w/u/sub", "/w/u/sub/g"} {
+		t.Run(p, func(t *testing.T) {
+			rt := newRaceTree(t)
+			s, err := NewScanner(rt.root, Options{Paths: []string{"/w"}, Workers: 2})
+			if err != nil {
+				t.Fatal(err)
+			}
+			u := filepath.Join(rt.dir, "w/u")
+			if err := os.Rename(u, u+".old"); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Symlink(filepath.Join(rt.dir, "secret"), u); err != nil {
+				t.Fatal(err)
+			}
+			b, st, err := s.ScanPaths(context.Background(), nil, []string{p}, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rt.checkNoSecret(t, b)
+			if b.Len() != 0 || st.Errors != 0 {
+				t.Errorf("entries %v, stats %+v; want none: %s is not in the tree", b.Paths(), st, p)
+			}
+		})
+	}
+}

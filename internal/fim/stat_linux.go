@@ -93,6 +93,19 @@ func openErr(name string, err error) error {
 	return fmt.Errorf("open %s: %w", name, err)
 }
 
+// openSubdir opens the directory name in parent without following a link:
+// a link, a non-directory or nothing there is errGone.
+func openSubdir(parent dirRef, name string) (dirRef, error) {
+	fd, err := unix.Openat(parent, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	switch err {
+	case nil:
+		return fd, nil
+	case unix.ELOOP, unix.ENOTDIR, unix.ENOENT:
+		return -1, errGone
+	}
+	return -1, fmt.Errorf("open %s: %w", name, err)
+}
+
 // openDirAt opens the directory name in parent, the entry the walk
 // stat'ed as want, without following a symbolic link, and checks that it
 // is that directory (errChanged otherwise).

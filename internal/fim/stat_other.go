@@ -50,6 +50,15 @@ func statAt(parent dirRef, name string, e *Entry) error {
 	return nil
 }
 
+func openSubdir(parent dirRef, name string) (dirRef, error) {
+	p := filepath.Join(parent, name)
+	fi, err := os.Lstat(p)
+	if err != nil || !fi.IsDir() {
+		return "", errGone
+	}
+	return p, nil
+}
+
 func openDirAt(parent dirRef, name string, want *Entry) (dirRef, error) {
 	p := filepath.Join(parent, name)
 	fi, err := os.Lstat(p)

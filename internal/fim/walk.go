@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io/fs"
 	"maps"
+	"strings"
 	"sync"
 	"sync/atomic"
 )
@@ -153,15 +154,52 @@ func (w *walk) run(roots []string) {
 
 // seedRoot looks up scan root p in its parent directory and walks it.
 func (w *walk) seedRoot(p string) {
-	parent, name, err := openRootParent(w.s.root.Path(p), p == "/")
+	parent, name, err := w.openParent(p)
 	if err != nil {
-		if !errors.Is(err, fs.ErrNotExist) {
+		if !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, errGone) {
 			w.errs.Add(1)
 		}
 		return
 	}
 	defer closeDir(parent)
 	w.lookup(&dirJob{fd: parent}, name, p, true)
+}
+
+// openParent opens the directory holding scan root p and returns it with
+// p's name in it. A configured path (Options.Paths) is opened by its path,
+// as configured; a path below one (what the realtime watchers ask for) is
+// reached from the configured path it is in, one directory at a time,
+// each opened relative to the previous one without following links, so a
+// directory on the way swapped for a link takes the walk nowhere (errGone:
+// p is not in the tree).
+func (w *walk) openParent(p string) (dirRef, string, error) {
+	d := ""
+	for _, c := range w.s.opts.Paths {
+		if within(p, c) && len(c) > len(d) {
+			d = c
+		}
+	}
+	if d == "" || d == p {
+		return openRootParent(w.s.root.Path(p), p == "/")
+	}
+	fd, name, err := openRootParent(w.s.root.Path(d), d == "/")
+	if err != nil {
+		return fd, "", err
+	}
+	parts := strings.Split(strings.TrimPrefix(p[len(d):], "/"), "/")
+	dirs := parts[:len(parts)-1]
+	if d != "/" {
+		dirs = append([]string{name}, dirs...)
+	}
+	for _, c := range dirs {
+		next, err := openSubdir(fd, c)
+		closeDir(fd)
+		if err != nil {
+			return next, "", err
+		}
+		fd = next
+	}
+	return fd, parts[len(parts)-1], nil
 }
 
 // lookup stats name in parent (host path p) and handles it.
