@@ -32,7 +32,10 @@
 // a user who swaps a directory they own for a link to another tree during a
 // scan gets nothing of that tree into the baseline. An entry that changed
 // between the stat and the open is looked at again after the walk (up to
-// three rounds, Stats.Raced), never hashed in the place of another.
+// three rounds, Stats.Raced), never hashed in the place of another. A path
+// below a watched directory scanned on its own (after a realtime notice) is
+// reached from that directory one openat at a time, without following
+// links; only the configured paths themselves are opened by path.
 // Hashers (one per CPU) read files with a 1 MiB buffer
 // into crypto/sha256 (SHA-NI: ~1.8 GB/s per core, so the cost is I/O and
 // syscalls). A file whose size, mtime, ctime, inode and device match the
