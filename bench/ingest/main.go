@@ -43,7 +43,7 @@ type config struct {
 	n, batch, days, reps int
 	dir, sync            string
 	pg, cli, queries     bool
-	load                 bool
+	load, sqliteOn       bool
 	match                string
 }
 
@@ -59,6 +59,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs.BoolVar(&c.pg, "pg", false, "also load and query PostgreSQL (needs root and Debian's postgresql)")
 	fs.BoolVar(&c.cli, "sqlite3", true, "compare with the sqlite3 command-line tool")
 	fs.BoolVar(&c.queries, "queries", true, "run the typical queries after loading")
+	fs.BoolVar(&c.sqliteOn, "sqlite", true, "load and query the SQLite store (false with -pg: PostgreSQL only)")
 	fs.StringVar(&c.match, "match", "", "run only the queries whose name contains this")
 	fs.BoolVar(&c.load, "load", true, "load the events; false queries an existing -dir loaded before with the same -n and -days")
 	if err := fs.Parse(args); err != nil {
@@ -74,7 +75,12 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	}
 	end := time.Date(2026, 11, 8, 0, 0, 0, 0, time.UTC)
 	gen := func() *storetest.FleetGen { return storetest.NewFleetGen(c.n, end, c.days, 1) }
-
+	if !c.sqliteOn {
+		if c.pg {
+			return benchPostgres(ctx, c, gen(), end, out)
+		}
+		return nil
+	}
 	s, err := sqlite.Open(ctx, filepath.Join(c.dir, "vigil.db"), sqlite.Options{Synchronous: c.sync})
 	if err != nil {
 		return err
