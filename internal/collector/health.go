@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"context"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -14,6 +15,21 @@ type Health struct {
 	state    string
 	reason   string
 	counters map[string]*atomic.Int64
+	// written is the runner's waitWritten; nil for a bare Health.
+	written func(context.Context) error
+}
+
+// WaitWritten waits until the events the collector emitted so far have been
+// accepted by the agent's output (appended to the spool, which survives a
+// crash of the agent), or ctx ends. A collector that saves its position in
+// a source (log offsets) saves it only after WaitWritten returned nil, so
+// that a kill of the agent never skips events. A Health not made by a
+// runner returns nil at once.
+func (h *Health) WaitWritten(ctx context.Context) error {
+	if h.written == nil {
+		return nil
+	}
+	return h.written(ctx)
 }
 
 // NewHealth returns a Health in state "starting".

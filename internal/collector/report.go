@@ -98,6 +98,7 @@ func (r *Runner) enqueueReliably(ev event.Event) {
 	r.setSource(&ev)
 	select {
 	case r.queue <- &ev:
+		r.enqueued.Add(1)
 	case <-time.After(time.Second):
 		r.dropped.Add(1)
 	}

@@ -56,6 +56,11 @@ type Runner struct {
 
 	dropMu   sync.Mutex
 	dropFrom time.Time // start of the window the next drop report covers
+
+	enqueued atomic.Int64 // events put into the queue
+	written  atomic.Int64 // events the output's Write accepted
+	wmu      sync.Mutex
+	wake     chan struct{} // closed and replaced when written grows
 }
 
 // NewRunner returns a runner with defaults applied.
@@ -75,7 +80,8 @@ func NewRunner(opts RunnerOptions) *Runner {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Runner{opts: opts, queue: make(chan *event.Event, opts.QueueSize), health: map[string]*Health{}}
+	return &Runner{opts: opts, queue: make(chan *event.Event, opts.QueueSize), health: map[string]*Health{},
+		wake: make(chan struct{})}
 }
 
 // Run runs every collector until ctx ends, then stops them, drains the queue
@@ -84,7 +90,9 @@ func (r *Runner) Run(ctx context.Context, instances []Instance, out Output) erro
 	colCtx, stopCollectors := context.WithCancel(ctx)
 	defer stopCollectors()
 	for _, in := range instances {
-		r.health[in.Name] = NewHealth()
+		h := NewHealth()
+		h.written = r.waitWritten
+		r.health[in.Name] = h
 	}
 
 	outErr := make(chan error, 1)
@@ -178,6 +186,7 @@ func (r *Runner) emitter(name string, h *Health, retries bool) Emit {
 		r.setSource(&ev)
 		select {
 		case r.queue <- &ev:
+			r.enqueued.Add(1)
 			h.Add("events_emitted", 1)
 			return true
 		default:
@@ -218,6 +227,7 @@ func (r *Runner) write(out Output) error {
 					if err := out.Write(context.Background(), batch); err != nil {
 						return err
 					}
+					r.noteWritten(len(batch))
 				}
 				return out.Flush()
 			}
@@ -238,11 +248,42 @@ func (r *Runner) write(out Output) error {
 			if err := out.Write(context.Background(), batch); err != nil {
 				return err
 			}
+			r.noteWritten(len(batch))
 			batch = batch[:0]
 		case <-flushTick.C:
 			if err := out.Flush(); err != nil {
 				return err
 			}
+		}
+	}
+}
+
+// noteWritten records that the output accepted n more events and wakes the
+// waiters of waitWritten.
+func (r *Runner) noteWritten(n int) {
+	r.written.Add(int64(n))
+	r.wmu.Lock()
+	close(r.wake)
+	r.wake = make(chan struct{})
+	r.wmu.Unlock()
+}
+
+// waitWritten waits until every event queued before the call has been
+// accepted by the output's Write (the queue is FIFO with one writer), or
+// ctx ends.
+func (r *Runner) waitWritten(ctx context.Context) error {
+	target := r.enqueued.Load()
+	for {
+		r.wmu.Lock()
+		wake := r.wake
+		r.wmu.Unlock()
+		if r.written.Load() >= target {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-wake:
 		}
 	}
 }

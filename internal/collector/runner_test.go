@@ -3,6 +3,7 @@ package collector
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -132,11 +133,14 @@ func waitFor(t *testing.T, cond func() bool) {
 
 // retrier is a burst whose refused events are emitted again until taken,
 // as the log followers do.
-type retrier struct{ n int }
+type retrier struct {
+	n       int
+	refused atomic.Int64
+}
 
-func (retrier) RetriesRefused() bool { return true }
+func (*retrier) RetriesRefused() bool { return true }
 
-func (b retrier) Run(ctx context.Context, emit Emit, h *Health) error {
+func (b *retrier) Run(ctx context.Context, emit Emit, h *Health) error {
 	for i := 0; i < b.n; {
 		if emit(event.Event{Event: event.Meta{
 			Category: []string{event.CategoryProcess}, Type: []string{event.TypeStart}, Action: event.ActionExec,
@@ -144,6 +148,7 @@ func (b retrier) Run(ctx context.Context, emit Emit, h *Health) error {
 			i++
 			continue
 		}
+		b.refused.Add(1)
 		select {
 		case <-ctx.Done():
 			return nil
@@ -161,8 +166,9 @@ func TestRunnerRetrierNoLoss(t *testing.T) {
 	r := NewRunner(RunnerOptions{QueueSize: 10})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
-	go func() { done <- r.Run(ctx, []Instance{{Name: "test", Collector: retrier{n: 500}}}, out) }()
-	waitFor(t, func() bool { return r.health["test"] != nil && r.health["test"].Counters()["events_refused"] > 0 })
+	col := &retrier{n: 500}
+	go func() { done <- r.Run(ctx, []Instance{{Name: "test", Collector: col}}, out) }()
+	waitFor(t, func() bool { return col.refused.Load() > 0 })
 	time.Sleep(1100 * time.Millisecond) // past a drop report tick
 	close(out.block)
 	waitFor(t, func() bool { return len(out.byAction(event.ActionExec)) == 500 })
@@ -173,7 +179,54 @@ func TestRunnerRetrierNoLoss(t *testing.T) {
 	if n := len(out.byAction(event.ActionEventsDropped)); n != 0 {
 		t.Errorf("%d events_dropped events for a collector that lost nothing", n)
 	}
-	if c := r.health["test"].Counters(); c["events_dropped"] != 0 || c["events_emitted"] != 500 {
-		t.Errorf("counters %v: want 500 emitted, none dropped", c)
+	if c := r.health["test"].Counters(); c["events_dropped"] != 0 || c["events_emitted"] != 500 || c["events_refused"] != col.refused.Load() {
+		t.Errorf("counters %v: want 500 emitted, none dropped, %d refused", c, col.refused.Load())
 	}
+}
+
+// TestRunnerWaitWritten: WaitWritten returns only once the events emitted
+// before it are accepted by the output's Write.
+func TestRunnerWaitWritten(t *testing.T) {
+	out := &memOutput{block: make(chan struct{})}
+	r := NewRunner(RunnerOptions{})
+	col := &waiter{n: 100, waited: make(chan error, 1)}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- r.Run(ctx, []Instance{{Name: "test", Collector: col}}, out) }()
+	select {
+	case err := <-col.waited:
+		t.Fatalf("WaitWritten returned %v while the output was blocked", err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	close(out.block)
+	if err := <-col.waited; err != nil {
+		t.Fatal(err)
+	}
+	if got := len(out.byAction(event.ActionExec)); got != 100 {
+		t.Fatalf("WaitWritten returned with %d of 100 events written", got)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if err := NewHealth().WaitWritten(context.Background()); err != nil {
+		t.Fatalf("bare Health: %v", err)
+	}
+}
+
+// waiter emits n events, then reports what WaitWritten returned.
+type waiter struct {
+	n      int
+	waited chan error
+}
+
+func (w *waiter) Run(ctx context.Context, emit Emit, h *Health) error {
+	for range w.n {
+		emit(event.Event{Event: event.Meta{
+			Category: []string{event.CategoryProcess}, Type: []string{event.TypeStart}, Action: event.ActionExec,
+		}})
+	}
+	w.waited <- h.WaitWritten(ctx)
+	<-ctx.Done()
+	return nil
 }

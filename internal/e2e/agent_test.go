@@ -65,20 +65,26 @@ func (a *agentProc) id() string {
 func (a *agentProc) readAll(d time.Duration) {
 	a.t.Helper()
 	eventually(a.t, d, "the agent to read its whole auth log", func() bool {
-		b, err := os.ReadFile(filepath.Join(a.state, "login", "positions.json"))
-		if err != nil {
-			return false
-		}
-		var st struct {
-			Logs map[string]struct {
-				Offset int64 `json:"offset"`
-			} `json:"logs"`
-		}
-		if json.Unmarshal(b, &st) != nil {
-			return false
-		}
-		return st.Logs[a.log.path].Offset == a.log.size
+		return a.savedOffset() == a.log.size
 	})
+}
+
+// savedOffset is the position in its auth log that the login collector
+// saved last (0 before the first save).
+func (a *agentProc) savedOffset() int64 {
+	b, err := os.ReadFile(filepath.Join(a.state, "login", "positions.json"))
+	if err != nil {
+		return 0
+	}
+	var st struct {
+		Logs map[string]struct {
+			Offset int64 `json:"offset"`
+		} `json:"logs"`
+	}
+	if json.Unmarshal(b, &st) != nil {
+		return 0
+	}
+	return st.Logs[a.log.path].Offset
 }
 
 // authLog is an auth log file that gets sshd "Failed password" lines for

@@ -9,14 +9,16 @@ import (
 )
 
 // TestAgentKill9 is reliability test 3 of the issue: the agent is killed
-// with SIGKILL while it reads a backlog of 50,000 lines, and three more
-// times while it follows the log growing at 5,000 lines/s; after each
+// with SIGKILL while it reads a backlog of 100,000 lines, right after the
+// login collector first saved its position (it once saved positions before
+// the events reached the spool, and a kill lost a queue of them), and three
+// more times while it follows the log growing at 5,000 lines/s; after each
 // restart its spool replays, and in the end every line's event is stored
 // exactly once (the login collector reads no kernel source, so nothing may
 // be missing).
 func TestAgentKill9(t *testing.T) {
 	needBinary(t)
-	const backlog, rate, kills = 50_000, 5000, 3
+	const backlog, rate, kills = 100_000, 5000, 3
 	srv := newServer(t)
 	ag := newAgent(t, srv, "agentkill", marker("k9a"))
 	ag.start(srv.token())
@@ -25,11 +27,18 @@ func TestAgentKill9(t *testing.T) {
 	for ag.log.n < backlog {
 		ag.log.write(10_000)
 	}
-	eventually(t, time.Minute, "the agent to start reading the backlog", func() bool {
-		return srv.dbRows(ag.log.marker) > 0
-	})
+	// Kill right after the first saved position: the events of the lines
+	// before it must be in the spool already, not only in the agent's queue.
+	deadline := time.Now().Add(time.Minute)
+	for ag.savedOffset() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the agent saved no position within a minute")
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
 	ag.p.kill()
-	t.Logf("kill -9 of the agent in the backlog, %d of %d stored", srv.dbRows(ag.log.marker), backlog)
+	t.Logf("kill -9 of the agent in the backlog at saved offset %d of %d, %d of %d events stored",
+		ag.savedOffset(), ag.log.size, srv.dbRows(ag.log.marker), backlog)
 	ag.start("")
 
 	stop := make(chan struct{})

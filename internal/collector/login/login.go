@@ -11,9 +11,11 @@
 //   - Every configured auth log is followed (default /var/log/auth.log and
 //     /var/log/secure; missing ones are skipped until they appear).
 //   - Positions (inode, offset, first-bytes hash) are saved in the state
-//     directory after the events of the lines read were handed to the
-//     agent. Event IDs are derived from the file, the offset and the line,
-//     so a crash between emit and save repeats events with the same IDs.
+//     directory only after the events of the lines read were accepted by
+//     the agent's output (the spool; Health.WaitWritten), so a kill -9 of
+//     the agent never skips lines. Event IDs are derived from the file,
+//     the offset and the line, so a crash between emit and save repeats
+//     events with the same IDs, which the server stores once.
 //   - Reading files needs no drop: when the agent's queue is full (emit
 //     returns false) the collector stops at that line, keeps its position
 //     and retries it at the next poll, with the same ID. It is a
@@ -177,17 +179,19 @@ func (c *Collector) Run(ctx context.Context, emit collector.Emit, health *collec
 	defer tick.Stop()
 	for {
 		c.pollOnce(ctx, logs, recs, emit, health)
-		for _, l := range logs {
-			st.Logs[l.Path()] = l.Position()
-		}
-		for _, r := range recs {
-			if r.has {
-				st.Records[r.path] = r.pos
+		if written(ctx, health) {
+			for _, l := range logs {
+				st.Logs[l.Path()] = l.Position()
 			}
-		}
-		if err := c.saveState(st); err != nil {
-			health.Set("degraded", err.Error())
-			health.Add("errors", 1)
+			for _, r := range recs {
+				if r.has {
+					st.Records[r.path] = r.pos
+				}
+			}
+			if err := c.saveState(st); err != nil {
+				health.Set("degraded", err.Error())
+				health.Add("errors", 1)
+			}
 		}
 		select {
 		case <-ctx.Done():
@@ -196,6 +200,23 @@ func (c *Collector) Run(ctx context.Context, emit collector.Emit, health *collec
 		}
 	}
 }
+
+// written waits until the events emitted so far are in the agent's output,
+// so that saved positions never run ahead of them (a kill of the agent
+// would skip the lines in between). At stop it waits at most stopWait;
+// positions not saved then only make the next start read some lines again,
+// with the same event IDs.
+func written(ctx context.Context, health *collector.Health) bool {
+	if ctx.Err() != nil {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), stopWait)
+		defer cancel()
+	}
+	return health.WaitWritten(ctx) == nil
+}
+
+// stopWait bounds the wait for the output at stop.
+const stopWait = 2 * time.Second
 
 // errQueueFull stops reading a file when the agent's queue refuses an event.
 var errQueueFull = errors.New("agent queue full")
