@@ -98,6 +98,10 @@ type compiled struct {
 	where   string
 	args    []any
 	matches []string // FTS5 query per substring condition; "" when unusable
+	// few are the same with at most fewGrams trigrams, for the filter
+	// shape: its candidate list is built in full, and each trigram's
+	// posting list costs time, while the candidates are common anyway.
+	few []string
 }
 
 func compile(n query.Node) (compiled, error) {
@@ -109,7 +113,8 @@ func compile(n query.Node) (compiled, error) {
 	out := compiled{where: c.Where, args: c.Args}
 	for _, argN := range d.likes {
 		pat, _ := c.Args[argN-1].(string)
-		out.matches = append(out.matches, ftsQuery(pat))
+		out.matches = append(out.matches, ftsQuery(pat, 12))
+		out.few = append(out.few, ftsQuery(pat, fewGrams))
 	}
 	return out, nil
 }
@@ -140,7 +145,11 @@ func (c compiled) render(p partition) (string, []any) {
 			b.WriteString("1=1")
 			continue
 		}
-		args = append(args, c.matches[k])
+		if p.drive {
+			args = append(args, c.matches[k])
+		} else {
+			args = append(args, c.few[k])
+		}
 		mark, match := strconv.FormatInt(p.ftsRowid, 10), "SELECT rowid FROM "+ftsTable(p.day)+" WHERE "+ftsTable(p.day)+" MATCH ?"+strconv.Itoa(len(args))
 		if p.drive {
 			// The same rows as a single rowid IN, which SQLite can use to
@@ -163,10 +172,12 @@ func (c compiled) drives(ctx context.Context, tx *sql.Tx, p partition, limit fun
 		return false, fmt.Errorf("partition %d: %w", p.day, err)
 	}
 	lim := limit(top.Int64)
+	seen := map[string]bool{}
 	for _, m := range c.matches {
-		if m == "" {
-			continue
+		if m == "" || seen[m] {
+			continue // a bare word tests message and command line alike
 		}
+		seen[m] = true
 		var n int64
 		err := tx.QueryRowContext(ctx, "SELECT count(*) FROM (SELECT 1 FROM "+ftsTable(p.day)+" WHERE "+ftsTable(p.day)+" MATCH ? LIMIT ?)", m, lim).Scan(&n)
 		if err != nil {
@@ -179,12 +190,15 @@ func (c compiled) drives(ctx context.Context, tx *sql.Tx, p partition, limit fun
 	return true, nil
 }
 
+// fewGrams bounds the trigrams of the filter shape's index query.
+const fewGrams = 3
+
 // ftsQuery turns a LIKE pattern (backslash escapes) into an FTS5 query that
 // every matching text satisfies: the AND of the trigrams of its literal runs
 // (the index keeps no positions, so this is a superset that the LIKE beside
 // it narrows). It returns "" when the pattern has no run of three
 // characters (the trigram index cannot help).
-func ftsQuery(pattern string) string {
+func ftsQuery(pattern string, most int) string {
 	var grams []string
 	seen := map[string]bool{}
 	var cur []rune
@@ -215,9 +229,9 @@ func ftsQuery(pattern string) string {
 	}
 	flush()
 	// A few trigrams select as well as all of them; each costs a lookup.
-	if len(grams) > 12 {
-		step := float64(len(grams)) / 12
-		picked := make([]string, 12)
+	if len(grams) > most {
+		step := float64(len(grams)-1) / float64(max(most-1, 1))
+		picked := make([]string, most)
 		for i := range picked {
 			picked[i] = grams[int(float64(i)*step)]
 		}

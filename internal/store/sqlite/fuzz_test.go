@@ -14,21 +14,26 @@ import (
 )
 
 func TestFTSQuery(t *testing.T) {
-	tests := []struct{ pattern, want string }{
-		{`%history%`, `"his" AND "ist" AND "sto" AND "tor" AND "ory"`},
-		{`%ab%`, ``},
-		{`%a_cde%`, `"cde"`},
-		{`%100\%.tgz%`, `"100" AND "00%" AND "0%." AND "%.t" AND ".tg" AND "tgz"`},
-		{`%Say "hi"%`, `"say" AND "ay " AND "y """ AND " ""h" AND """hi" AND "hi"""`},
-		{`%ééé%`, `"ééé"`},
-		{`%aaaa%`, `"aaa"`},
-		{``, ``},
-		{"%ab\x00cde%", `"cde"`},
+	tests := []struct {
+		pattern, want string
+		most          int
+	}{
+		{`%history%`, `"his" AND "ist" AND "sto" AND "tor" AND "ory"`, 12},
+		{`%history%`, `"his" AND "sto" AND "ory"`, 3},
+		{`%Failed password for user13%`, `"fai" AND "wor" AND "r13"`, 3},
+		{`%ab%`, ``, 12},
+		{`%a_cde%`, `"cde"`, 12},
+		{`%100\%.tgz%`, `"100" AND "00%" AND "0%." AND "%.t" AND ".tg" AND "tgz"`, 12},
+		{`%Say "hi"%`, `"say" AND "ay " AND "y """ AND " ""h" AND """hi" AND "hi"""`, 12},
+		{`%ééé%`, `"ééé"`, 12},
+		{`%aaaa%`, `"aaa"`, 12},
+		{``, ``, 12},
+		{"%ab\x00cde%", `"cde"`, 12},
 	}
 	for _, tt := range tests {
 		t.Run(tt.pattern, func(t *testing.T) {
-			if got := ftsQuery(tt.pattern); got != tt.want {
-				t.Errorf("ftsQuery(%q) = %q, want %q", tt.pattern, got, tt.want)
+			if got := ftsQuery(tt.pattern, tt.most); got != tt.want {
+				t.Errorf("ftsQuery(%q, %d) = %q, want %q", tt.pattern, tt.most, got, tt.want)
 			}
 		})
 	}

@@ -190,7 +190,10 @@ func (s *Store) searchPartition(ctx context.Context, tx *sql.Tx, c compiled, p p
 	where, args := c.render(p)
 	tcond, targs := bounds(from, to, len(args))
 	args = append(args, targs...)
-	q := "SELECT rowid, ts, doc FROM " + eventsTable(p.day) + " WHERE " + tcond
+	// The page's rowids are chosen first and the documents read after:
+	// when the plan sorts (several index ranges), it sorts (ts, rowid)
+	// pairs, often read from the index alone, instead of whole rows.
+	q := "SELECT rowid FROM " + eventsTable(p.day) + " WHERE " + tcond
 	if after != nil {
 		args = append(args, after.ts, after.rowid)
 		n := len(args)
@@ -198,6 +201,7 @@ func (s *Store) searchPartition(ctx context.Context, tx *sql.Tx, c compiled, p p
 	}
 	args = append(args, limit)
 	q += " AND (" + where + ") ORDER BY ts DESC, rowid DESC LIMIT ?" + strconv.Itoa(len(args))
+	q = "SELECT rowid, ts, doc FROM " + eventsTable(p.day) + " WHERE rowid IN (" + q + ") ORDER BY ts DESC, rowid DESC"
 	rows, err := tx.QueryContext(ctx, q, args...)
 	if err != nil {
 		return 0, fmt.Errorf("partition %d: %w", p.day, err)
