@@ -102,7 +102,7 @@ func TestServerOutage(t *testing.T) {
 // stored count equals the sent count, without duplicates. The kills are
 // spread over the ingest by progress (after each further seventh of the
 // events is stored), so that each one hits a server in the middle of
-// committing batches. Measured on the 2-core machine: 1m30s alone, about
+// committing batches. Measured on the 2-core machine: 1.5 to 2 min alone, about
 // 3 min while other test packages ran beside it; the full size
 // fits, so it is kept.
 func TestServerKill9(t *testing.T) {
