@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -153,9 +154,11 @@ func TestTokensAndMetrics(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var buf [8192]byte
-	n, _ := resp.Body.Read(buf[:])
-	body := string(buf[:n])
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := string(b)
 	for _, want := range []string{"vigil_ingest_events_total", "vigil_hosts_online 0", `vigil_store_operation_seconds_count{op="create_token"} 1`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("metrics lack %q:\n%s", want, body)

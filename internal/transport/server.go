@@ -98,9 +98,10 @@ func (s *Server) Register(mux *http.ServeMux) {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
 
 // ServerTLSConfig returns the TLS configuration for the server's listener:
-// the server certificate, and client certificates requested and, when
-// given, verified against ca (the agent endpoints require one; enrollment
-// and the bearer-token API do not).
+// the server certificate, and client certificates requested but verified
+// by the agent endpoints themselves against ca (agentOnly), so that a
+// certificate from another CA gets a clear 401 answer rather than a bare TLS
+// alert. Enrollment and the bearer-token API need no certificate.
 func ServerTLSConfig(ca *pki.CA, certFile, keyFile string) (*tls.Config, error) {
 	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
 	if err != nil {
@@ -108,8 +109,7 @@ func ServerTLSConfig(ca *pki.CA, certFile, keyFile string) (*tls.Config, error) 
 	}
 	return &tls.Config{
 		Certificates: []tls.Certificate{cert},
-		ClientAuth:   tls.VerifyClientCertIfGiven,
-		ClientCAs:    ca.Pool(),
+		ClientAuth:   tls.RequestClientCert,
 		MinVersion:   tls.VersionTLS13,
 	}, nil
 }
@@ -151,17 +151,17 @@ func (s *Server) agentOnly(h func(http.ResponseWriter, *http.Request, store.Host
 			s.fail(w, http.StatusUnauthorized, "client certificate required (enroll the agent first)")
 			return
 		}
+		// The listener only requests certificates; every one is verified
+		// here, against this server's CA alone.
 		leaf := r.TLS.PeerCertificates[0]
-		if len(r.TLS.VerifiedChains) == 0 {
-			inter := x509.NewCertPool()
-			for _, c := range r.TLS.PeerCertificates[1:] {
-				inter.AddCert(c)
-			}
-			if _, err := leaf.Verify(x509.VerifyOptions{Roots: s.ca.Pool(), Intermediates: inter,
-				CurrentTime: s.opts.Now(), KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}); err != nil {
-				s.fail(w, http.StatusUnauthorized, "client certificate not issued by this server's CA")
-				return
-			}
+		inter := x509.NewCertPool()
+		for _, c := range r.TLS.PeerCertificates[1:] {
+			inter.AddCert(c)
+		}
+		if _, err := leaf.Verify(x509.VerifyOptions{Roots: s.ca.Pool(), Intermediates: inter,
+			CurrentTime: s.opts.Now(), KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}); err != nil {
+			s.fail(w, http.StatusUnauthorized, "client certificate not issued by this server's CA")
+			return
 		}
 		host, err := s.store.Host(r.Context(), leaf.Subject.CommonName)
 		switch {

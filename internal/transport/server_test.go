@@ -233,10 +233,9 @@ func TestAgentEndpointsNeedAKnownCertificate(t *testing.T) {
 		os.WriteFile(filepath.Join(dir, "c"), cert, 0o600)
 		os.WriteFile(filepath.Join(dir, "ca"), e.ca.CertPEM, 0o600)
 		forged := Identity{AgentID: id.AgentID, CertFile: filepath.Join(dir, "c"), KeyFile: filepath.Join(dir, "k"), CAFile: filepath.Join(dir, "ca")}
-		req, _ := http.NewRequest(http.MethodPost, e.url+PathEvents, bytes.NewReader(mustBatch(t, 0, 1)))
-		if res, err := e.client(forged).Do(req); err == nil {
-			res.Body.Close()
-			t.Fatalf("a certificate from another CA got status %d", res.StatusCode)
+		st, ae, _ := postBatch(t, e.client(forged), e.url, "1", mustBatch(t, 0, 1), nil)
+		if st != http.StatusUnauthorized || !strings.Contains(ae.Message, "not issued by this server's CA") {
+			t.Fatalf("a certificate from another CA: %d %q, want 401", st, ae.Message)
 		}
 	})
 	t.Run("revoked", func(t *testing.T) {
