@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-
 )
 
 // Stat is what the inventory takes from /proc/<pid>/stat.
