@@ -17,14 +17,16 @@ const firstSeenFile = "first_seen.json"
 // maxFirstSeenFile bounds the file read back (an entry is about 100 bytes).
 const maxFirstSeenFile = 64 << 20
 
-// seenEntry is one executable and destination pair with when it was last seen.
+// seenEntry is one key (an executable and destination pair, or an executable
+// that listened) with when it was last seen.
 type seenEntry struct {
 	Key  string    `json:"k"`
 	Last time.Time `json:"t"`
 }
 
-// firstSeen remembers which executable connected to which destination, as a
-// least-recently-seen list bounded to max entries. At the cap, the pair seen
+// firstSeen remembers which executable connected to which destination and
+// which executables listened, as a least-recently-seen list bounded to max
+// entries. At the cap, the entry seen
 // longest ago is forgotten, so it is reported as first_seen again when it
 // comes back. It is used by one goroutine only.
 type firstSeen struct {
@@ -58,7 +60,7 @@ func (s *firstSeen) Seen(key string, t time.Time) bool {
 	return true
 }
 
-// Len is the number of remembered pairs.
+// Len is the number of remembered entries.
 func (s *firstSeen) Len() int { return s.order.Len() }
 
 // load reads the store of dir; a missing file is an empty store.

@@ -43,12 +43,20 @@
 // first_seen: an outbound connection is tagged first_seen when its
 // executable never connected to that destination ip:port before; an inbound
 // one when the executable never accepted a connection from that peer IP
-// before (the peer's port is ephemeral). Connections whose executable cannot
-// be read are never tagged. The store is a least-recently-seen list capped
-// at first_seen_max pairs and saved in the state dir (first_seen.json, at
-// most every minute and at stop): at the cap the pair seen longest ago is
-// forgotten (counted as first_seen_evicted) and is tagged first_seen again
-// if it comes back.
+// before (the peer's port is ephemeral). A listen_opened is tagged
+// first_seen when its executable never listened before, on any port: a
+// program that starts serving is the signal (a bind shell, a backdoor), while
+// a known server opening one more port (a new virtual host, an RPC service
+// on an ephemeral port) is routine and would be noise. The executables of
+// the listeners present at the very first start are the baseline and are
+// recorded without a tag; those of listeners still open are refreshed at
+// every poll, so a long-running server is not forgotten. Events whose
+// executable cannot be read are never tagged. The store (connection pairs
+// and, under "listen|<exe>" keys, executables that listened) is a
+// least-recently-seen list capped at first_seen_max entries and saved in the
+// state dir (first_seen.json, at most every minute and at stop): at the cap
+// the entry seen longest ago is forgotten (counted as first_seen_evicted)
+// and is tagged first_seen again if it comes back.
 //
 // Cost (BenchmarkPollLive, this 2-vCPU host, 107 processes, 869
 // descriptors, 8 TCP sockets): one poll of the four tables takes about 21 ms,
@@ -81,7 +89,7 @@ type Config struct {
 	Listeners       bool          `yaml:"listeners" doc:"report listening sockets opened and closed"`
 	Connections     bool          `yaml:"connections" doc:"report connections found by polling /proc/net (turn off when the audit collector reports connect())"`
 	TrafficInterval time.Duration `yaml:"traffic_interval" doc:"how often per-interface byte and packet counters are sampled; 0 turns traffic samples off"`
-	FirstSeenMax    int           `yaml:"first_seen_max" doc:"how many executable/destination pairs the first_seen store remembers; beyond it the least recently seen are forgotten"`
+	FirstSeenMax    int           `yaml:"first_seen_max" doc:"how many executable/destination pairs and listening executables the first_seen store remembers; beyond it the least recently seen are forgotten"`
 	MaxFDs          int           `yaml:"max_fds" doc:"descriptors examined per process when looking for a socket's owner"`
 }
 
@@ -100,7 +108,7 @@ func DefaultConfig() *Config {
 func init() {
 	collector.Register(collector.Registration{
 		Name:          "network",
-		Doc:           "listening sockets opened and closed, connections per process with first-seen destinations, per-interface traffic samples",
+		Doc:           "listening sockets opened and closed (first-seen listening executables), connections per process with first-seen destinations, per-interface traffic samples",
 		DefaultConfig: func() any { return DefaultConfig() },
 		Available:     available,
 		New: func(cfg any, deps collector.Deps) (any, error) {

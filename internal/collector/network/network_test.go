@@ -206,7 +206,7 @@ func TestFixturePolls(t *testing.T) {
 	c.pollSockets(ctx, out.emit, h)
 	const kw = "pid=2231 exe=/tmp/.cache/kworkerd (deleted) name=kworkerd uid=33 user=www-data"
 	expect(t, "second poll", out.take(), []string{
-		"listen_opened tcp/ 0.0.0.0:8080 - " + kw,
+		"listen_opened tcp/ 0.0.0.0:8080 - " + kw + " tags=first_seen",
 		"listen_closed tcp/ 127.0.0.1:5432 - uid=0 user=root",
 		"connection_opened tcp/inbound 198.51.100.9:40000 10.0.2.15:22 pid=612 exe=/usr/sbin/sshd name=sshd uid=0 user=root tags=first_seen",
 		"connection_opened tcp/outbound 10.0.2.15:43200 203.0.113.7:4444 " + kw + " tags=first_seen",
@@ -220,36 +220,56 @@ func TestFixturePolls(t *testing.T) {
 	})
 
 	// Third poll: kworkerd opens a second connection to the same peer (not
-	// first_seen any more); the earlier ones stay (no new event).
-	appendFile(t, tcp, tcpRow(8, "0F02000A:A8C2", "077100CB:115C", "02", 33, 30005))
+	// first_seen any more) and listens on a second port, 9090 (it listened
+	// before: not first_seen); nginx, a listener of the baseline, listens on
+	// 8443 (not first_seen either). The earlier ones stay (no new event).
+	appendFile(t, tcp, tcpRow(8, "0F02000A:A8C2", "077100CB:115C", "02", 33, 30005)+
+		tcpRow(11, "00000000:2382", "00000000:0000", "0A", 33, 30008)+
+		tcpRow(12, "00000000:20FB", "00000000:0000", "0A", 0, 30009))
 	link(t, "socket:[30005]", filepath.Join(dir, "proc/2231/fd/6"))
+	link(t, "socket:[30008]", filepath.Join(dir, "proc/2231/fd/9"))
+	link(t, "socket:[30009]", filepath.Join(dir, "proc/803/fd/8"))
 	clk.t = clk.t.Add(time.Minute)
 	c.pollSockets(ctx, out.emit, h)
 	expect(t, "third poll", out.take(), []string{
+		"listen_opened tcp/ 0.0.0.0:8443 - pid=803 exe=/usr/sbin/nginx name=nginx uid=0 user=root",
+		"listen_opened tcp/ 0.0.0.0:9090 - " + kw,
 		"connection_opened tcp/outbound 10.0.2.15:43202 203.0.113.7:4444 " + kw,
 	})
 	if err := c.seen.save(state); err != nil {
 		t.Fatal(err)
 	}
 
-	// A restart with the same state: the 8080 listener closed while the
-	// agent was stopped is reported at the first poll; the first-seen
-	// store remembers kworkerd's peer.
+	// A restart with the same state: the 8080 and 9090 listeners closed
+	// while the agent was stopped are reported at the first poll; the
+	// first-seen store remembers kworkerd's peer and that it listened.
 	replaceIn(t, tcp, "00000000:1F90 00000000:0000 0A", "00000000:1F90 00000000:0000 07")
+	replaceIn(t, tcp, "00000000:2382 00000000:0000 0A", "00000000:2382 00000000:0000 07")
 	c2 := build(t, root, state, clk, nil)
 	c2.pollSockets(ctx, out.emit, h)
-	expect(t, "restart", out.take(), []string{"listen_closed tcp/ 0.0.0.0:8080 - " + kw})
+	expect(t, "restart", out.take(), []string{
+		"listen_closed tcp/ 0.0.0.0:8080 - " + kw,
+		"listen_closed tcp/ 0.0.0.0:9090 - " + kw,
+	})
+	// After it, kworkerd listens on 8080 again (known: no tag) and cron
+	// (pid 540), which never listened, on 2323 (first_seen).
 	appendFile(t, tcp, tcpRow(9, "0F02000A:A8C4", "077100CB:115C", "01", 33, 30006)+
-		tcpRow(10, "0F02000A:A8C6", "087100CB:115C", "01", 33, 30007))
+		tcpRow(10, "0F02000A:A8C6", "087100CB:115C", "01", 33, 30007)+
+		tcpRow(13, "00000000:1F90", "00000000:0000", "0A", 33, 30010)+
+		tcpRow(14, "00000000:0913", "00000000:0000", "0A", 0, 30011))
 	link(t, "socket:[30006]", filepath.Join(dir, "proc/2231/fd/7"))
 	link(t, "socket:[30007]", filepath.Join(dir, "proc/2231/fd/8"))
+	link(t, "socket:[30010]", filepath.Join(dir, "proc/2231/fd/10"))
+	link(t, "socket:[30011]", filepath.Join(dir, "proc/540/fd/4"))
 	c2.pollSockets(ctx, out.emit, h)
 	expect(t, "after restart", out.take(), []string{
+		"listen_opened tcp/ 0.0.0.0:2323 - pid=540 exe=/usr/sbin/cron name=cron uid=0 user=root tags=first_seen",
+		"listen_opened tcp/ 0.0.0.0:8080 - " + kw,
 		"connection_opened tcp/outbound 10.0.2.15:43204 203.0.113.7:4444 " + kw,
 		"connection_opened tcp/outbound 10.0.2.15:43206 203.0.113.8:4444 " + kw + " tags=first_seen",
 	})
-	if got := h.Counters()["first_seen"]; got != 4 {
-		t.Errorf("first_seen counter %d, want 4", got)
+	if got := h.Counters()["first_seen"]; got != 6 {
+		t.Errorf("first_seen counter %d, want 6", got)
 	}
 }
 
@@ -328,4 +348,41 @@ func TestConfigErrors(t *testing.T) {
 			t.Errorf("config %d accepted: %+v", i, cfg)
 		}
 	}
+}
+
+// With connections off, the listening executables are still saved while
+// polling (not only at stop), so a crash does not lose them.
+func TestListenersOnlySavesFirstSeen(t *testing.T) {
+	dir := collectortest.CopyTree(t, fixtureDir(t, "debian12"))
+	root, err := hostfs.New(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	state := t.TempDir()
+	clk := &clock{time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)}
+	noConns := func(cfg *Config) { cfg.Connections = false }
+	c := build(t, root, state, clk, noConns)
+	h := collector.NewHealth()
+	out := &sink{t: t}
+	c.pollSockets(context.Background(), out.emit, h)
+	tcp := filepath.Join(dir, "proc/net/tcp")
+	appendFile(t, tcp, tcpRow(5, "00000000:1F90", "00000000:0000", "0A", 33, 30001))
+	link(t, "socket:[30001]", filepath.Join(dir, "proc/2231/fd/4"))
+	clk.t = clk.t.Add(2 * time.Minute)
+	c.pollSockets(context.Background(), out.emit, h)
+	const kw = "pid=2231 exe=/tmp/.cache/kworkerd (deleted) name=kworkerd uid=33 user=www-data"
+	expect(t, "listeners only", out.take(), []string{"listen_opened tcp/ 0.0.0.0:8080 - " + kw + " tags=first_seen"})
+
+	// No Run, so no save at stop: what the next collector knows was saved
+	// by the polls. kworkerd's next listener is not first_seen.
+	replaceIn(t, tcp, "00000000:1F90 00000000:0000 0A", "00000000:1F90 00000000:0000 07")
+	c2 := build(t, root, state, clk, noConns)
+	c2.pollSockets(context.Background(), out.emit, h)
+	appendFile(t, tcp, tcpRow(6, "00000000:2382", "00000000:0000", "0A", 33, 30002))
+	link(t, "socket:[30002]", filepath.Join(dir, "proc/2231/fd/5"))
+	c2.pollSockets(context.Background(), out.emit, h)
+	expect(t, "after restart", out.take(), []string{
+		"listen_closed tcp/ 0.0.0.0:8080 - " + kw,
+		"listen_opened tcp/ 0.0.0.0:9090 - " + kw,
+	})
 }

@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"time"
@@ -22,6 +23,9 @@ import (
 
 const (
 	listenersFile = "listeners.json"
+	// listenKeyPrefix starts the first-seen keys of executables that
+	// listened; connection keys start with the executable's absolute path.
+	listenKeyPrefix = "listen|"
 	// seenSaveEvery bounds how often the first-seen store is written.
 	seenSaveEvery = 60
 	// tcpTimeWait is the kernel's TCP_TIME_WAIT state.
@@ -134,12 +138,12 @@ func (c *Collector) pollSockets(ctx context.Context, emit collector.Emit, h *col
 			c.conns[k] = true
 		}
 		c.haveConns = true
-		if now.Sub(c.seenSaved).Seconds() >= seenSaveEvery {
-			if err := c.seen.save(c.stateDir); err != nil {
-				h.Set(event.CollectorStateDegraded, "cannot save the first-seen store: "+err.Error())
-			}
-			c.seenSaved = now
+	}
+	if now.Sub(c.seenSaved).Seconds() >= seenSaveEvery {
+		if err := c.seen.save(c.stateDir); err != nil {
+			h.Set(event.CollectorStateDegraded, "cannot save the first-seen store: "+err.Error())
 		}
+		c.seenSaved = now
 	}
 	h.Add("polls", 1)
 }
@@ -163,7 +167,18 @@ func (c *Collector) diffListeners(t table, added []string, owners map[uint64]soc
 		}
 	}
 	sort.Strings(gone)
+	// The executables of the listeners still open are remembered first (and
+	// kept recent in the store), so that only an executable that never
+	// listened before tags its new listener.
+	for k, ev := range c.listeners {
+		if _, ok := t.listeners[k]; ok {
+			c.listenSeen(ev, now, h)
+		}
+	}
 	if !c.haveListeners {
+		for _, ev := range next {
+			c.listenSeen(ev, now, h) // the baseline is recorded, not tagged
+		}
 		c.listeners, c.haveListeners = next, true
 		c.saveListeners(h)
 		return
@@ -172,6 +187,10 @@ func (c *Collector) diffListeners(t table, added []string, owners map[uint64]soc
 		ev := next[k]
 		ev.Timestamp = now
 		ev.Event.Action, ev.Event.Type = event.ActionListenOpened, []string{event.TypeStart}
+		if c.listenSeen(ev, now, h) {
+			ev.Tags = append(slices.Clip(ev.Tags), event.TagFirstSeen)
+			h.Add("first_seen", 1)
+		}
 		emit(ev)
 		h.Add("listen_opened", 1)
 	}
@@ -187,6 +206,19 @@ func (c *Collector) diffListeners(t table, added []string, owners map[uint64]soc
 	if len(added)+len(gone) > 0 {
 		c.saveListeners(h)
 	}
+}
+
+// listenSeen records in the first-seen store that the executable of the
+// listener ev listened, and reports whether it never had before. A listener
+// whose executable is unknown is neither recorded nor new.
+func (c *Collector) listenSeen(ev event.Event, now time.Time, h *collector.Health) bool {
+	if ev.Process == nil || ev.Process.Executable == "" {
+		return false
+	}
+	before := c.seen.Evicted
+	isNew := c.seen.Seen(listenKeyPrefix+ev.Process.Executable, now)
+	h.Add("first_seen_evicted", c.seen.Evicted-before)
+	return isNew
 }
 
 // userNames returns uid -> name from the root's passwd, when needed.
