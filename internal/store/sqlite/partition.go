@@ -53,8 +53,9 @@ func partitionDDL(day int) []string {
 		`CREATE INDEX IF NOT EXISTS ` + t + `_category ON ` + t + ` (category, ts)`,
 		`CREATE INDEX IF NOT EXISTS ` + t + `_action ON ` + t + ` (action, ts)`,
 		// action trails so that "top users/processes of an action" reads
-		// the index alone instead of a row per event.
-		`CREATE INDEX IF NOT EXISTS ` + t + `_user_action ON ` + t + ` (user_name, ts, action)`,
+		// the index alone instead of a row per event; process_name in the
+		// user index does the same for "process.name:X and user.name:Y".
+		`CREATE INDEX IF NOT EXISTS ` + t + `_user_cover ON ` + t + ` (user_name, ts, action, process_name)`,
 		`CREATE INDEX IF NOT EXISTS ` + t + `_process_action ON ` + t + ` (process_name, ts, action)`,
 		// Partial indexes on fields most events lack: they cost ingest only
 		// for the events that have them, and turn day scans into lookups.
@@ -86,7 +87,7 @@ func ensureDay(ctx context.Context, tx *sql.Tx, day int) error {
 
 // droppedIndexes are the index suffixes of earlier versions that
 // partitionDDL replaced.
-var droppedIndexes = []string{"_user", "_process"}
+var droppedIndexes = []string{"_user", "_process", "_user_action"}
 
 // partitionStats are the query planner statistics (sqlite_stat1) of a day
 // table: rows, then rows per distinct key prefix of each index, for a
@@ -99,7 +100,7 @@ var droppedIndexes = []string{"_user", "_process"}
 var partitionStats = map[string]string{
 	"_id": "1000000 1", "_ts": "1000000 1", "_host": "1000000 5000 1",
 	"_category": "1000000 250000 1", "_action": "1000000 250000 1",
-	"_user_action": "1000000 25000 1 1", "_process_action": "1000000 25000 1 1",
+	"_user_cover": "1000000 25000 1 1 1", "_process_action": "1000000 25000 1 1",
 	"_outcome": "100000 50000 1", "_source_ip": "100000 10 1",
 	"_destination_ip": "50000 10 1", "_file_path": "50000 1000 1",
 }
@@ -137,8 +138,8 @@ func (s *Store) upgradeDays(ctx context.Context) error {
 				return fmt.Errorf("upgrade partition %d: %w", day, err)
 			}
 		}
-		if _, err := tx.ExecContext(ctx, "DELETE FROM sqlite_stat1 WHERE tbl = ? AND idx IN (?, ?)",
-			eventsTable(day), eventsTable(day)+droppedIndexes[0], eventsTable(day)+droppedIndexes[1]); err != nil {
+		if _, err := tx.ExecContext(ctx, "DELETE FROM sqlite_stat1 WHERE tbl = ? AND idx IN (?, ?, ?)",
+			eventsTable(day), eventsTable(day)+droppedIndexes[0], eventsTable(day)+droppedIndexes[1], eventsTable(day)+droppedIndexes[2]); err != nil {
 			tx.Rollback()
 			return fmt.Errorf("upgrade partition %d: %w", day, err)
 		}

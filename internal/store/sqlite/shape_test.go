@@ -104,7 +104,7 @@ func TestUpgradeDays(t *testing.T) {
 		t.Fatal(ps, err)
 	}
 	tb := eventsTable(ps[0].day)
-	for _, stmt := range []string{"DROP INDEX " + tb + "_user_action", "DROP INDEX " + tb + "_outcome", "DELETE FROM sqlite_stat1",
+	for _, stmt := range []string{"DROP INDEX " + tb + "_user_cover", "DROP INDEX " + tb + "_outcome", "DELETE FROM sqlite_stat1",
 		"CREATE INDEX " + tb + "_user ON " + tb + " (user_name, ts)"} {
 		if _, err := s.w.Exec(stmt); err != nil {
 			t.Fatal(err)
@@ -124,7 +124,7 @@ func TestUpgradeDays(t *testing.T) {
 		idx = append(idx, n)
 	}
 	rows.Close()
-	for _, want := range []string{tb + "_user_action", tb + "_outcome"} {
+	for _, want := range []string{tb + "_user_cover", tb + "_outcome"} {
 		if !slices.Contains(idx, want) {
 			t.Errorf("index %s missing after upgrade: %v", want, idx)
 		}
