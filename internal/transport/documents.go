@@ -53,27 +53,13 @@ func (s *Server) handleDocument(w http.ResponseWriter, r *http.Request, host sto
 		s.fail(w, http.StatusBadRequest, "kind must be "+DocInventory+" or "+DocScan+", got "+strconv.Quote(kind))
 		return
 	}
-	if ce := r.Header.Get("Content-Encoding"); ce != "zstd" {
-		s.fail(w, http.StatusUnsupportedMediaType, "Content-Encoding must be zstd, got "+strconv.Quote(ce))
-		return
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxDocumentBodyBytes))
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			s.fail(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("document body over %d bytes", MaxDocumentBodyBytes))
-			return
-		}
-		s.fail(w, http.StatusBadRequest, "read body: "+err.Error())
+	body, ok := s.readZstdBody(w, r, "document", MaxDocumentBodyBytes)
+	if !ok {
 		return
 	}
 	doc, err := DecodeDocument(body)
 	if err != nil {
-		status := http.StatusBadRequest
-		if errors.Is(err, ErrBatchTooLarge) {
-			status = http.StatusRequestEntityTooLarge
-		}
-		s.fail(w, status, err.Error())
+		s.failDecode(w, err)
 		return
 	}
 	now := s.opts.Now().UTC()

@@ -180,6 +180,37 @@ func (s *Server) agentOnly(h func(http.ResponseWriter, *http.Request, store.Host
 	}
 }
 
+// readZstdBody checks that the request body is zstd and reads it, at most
+// limit bytes; it answers the request itself (415, 413 or 400) and returns
+// false when it cannot.
+func (s *Server) readZstdBody(w http.ResponseWriter, r *http.Request, what string, limit int64) ([]byte, bool) {
+	if ce := r.Header.Get("Content-Encoding"); ce != "zstd" {
+		s.fail(w, http.StatusUnsupportedMediaType, "Content-Encoding must be zstd, got "+strconv.Quote(ce))
+		return nil, false
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			s.fail(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("%s body over %d bytes", what, limit))
+			return nil, false
+		}
+		s.fail(w, http.StatusBadRequest, "read body: "+err.Error())
+		return nil, false
+	}
+	return body, true
+}
+
+// failDecode answers a body that did not decode: 413 when it decompressed
+// beyond the limit, 400 otherwise.
+func (s *Server) failDecode(w http.ResponseWriter, err error) {
+	status := http.StatusBadRequest
+	if errors.Is(err, ErrBatchTooLarge) {
+		status = http.StatusRequestEntityTooLarge
+	}
+	s.fail(w, status, err.Error())
+}
+
 // IngestResponse is the answer to an accepted batch.
 type IngestResponse struct {
 	Seq       uint64 `json:"seq"`
@@ -201,27 +232,13 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request, host store
 		s.fail(w, http.StatusBadRequest, "header "+HeaderSeq+" must be a positive batch sequence number")
 		return
 	}
-	if ce := r.Header.Get("Content-Encoding"); ce != "zstd" {
-		s.fail(w, http.StatusUnsupportedMediaType, "Content-Encoding must be zstd, got "+strconv.Quote(ce))
-		return
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			s.fail(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("batch body over %d bytes", MaxBodyBytes))
-			return
-		}
-		s.fail(w, http.StatusBadRequest, "read body: "+err.Error())
+	body, ok := s.readZstdBody(w, r, "batch", MaxBodyBytes)
+	if !ok {
 		return
 	}
 	events, err := DecodeBatch(body)
 	if err != nil {
-		status := http.StatusBadRequest
-		if errors.Is(err, ErrBatchTooLarge) {
-			status = http.StatusRequestEntityTooLarge
-		}
-		s.fail(w, status, err.Error())
+		s.failDecode(w, err)
 		return
 	}
 	now := s.opts.Now().UTC()
