@@ -82,7 +82,7 @@ func TestCheckMetadata(t *testing.T) {
 		}
 		ids[c.ID], vids[c.VigilID] = true, true
 		if !vigilID.MatchString(c.VigilID) {
-			t.Errorf("%s: vigil_id not of the form VGL-XXX-NNN", name)
+			t.Errorf("%s: vigil_id %q does not match %s", name, c.VigilID, vigilID)
 		}
 		base, ok := idRanges[c.Category]
 		if !ok {
