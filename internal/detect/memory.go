@@ -52,18 +52,24 @@ func (m *MemoryStore) UpsertAlert(_ context.Context, a Alert, window time.Durati
 			return clone(k), false, nil
 		}
 	}
-	n := clone(&a)
-	n.Status = StatusOpen
-	if n.Count < 1 {
-		n.Count = 1
-	}
-	if len(n.EventIDs) > rules.MaxAlertEventIDs {
-		n.EventIDs = n.EventIDs[:rules.MaxAlertEventIDs]
-	}
-	n.UpdatedAt = now
+	n := Opened(clone(&a), now)
 	m.alerts[n.ID] = &n
 	m.latest[n.DedupKey] = n.ID
 	return clone(&n), true, nil
+}
+
+// Opened is a raised alert as every AlertStore first stores it: open, count
+// at least 1, event IDs bounded to rules.MaxAlertEventIDs, updated now.
+func Opened(a Alert, now time.Time) Alert {
+	a.Status = StatusOpen
+	if a.Count < 1 {
+		a.Count = 1
+	}
+	if len(a.EventIDs) > rules.MaxAlertEventIDs {
+		a.EventIDs = a.EventIDs[:rules.MaxAlertEventIDs]
+	}
+	a.UpdatedAt = now
+	return a
 }
 
 // Fold adds the repeat r into the kept alert k: count, last_seen, first_seen

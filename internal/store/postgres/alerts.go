@@ -12,7 +12,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/vigil-sec/vigil/internal/detect"
-	"github.com/vigil-sec/vigil/internal/rules"
 )
 
 var _ detect.AlertStore = (*Store)(nil)
@@ -55,7 +54,7 @@ func (s *Store) UpsertAlert(ctx context.Context, a detect.Alert, window time.Dur
 		case err != nil && !errors.Is(err, detect.ErrNotFound):
 			return err
 		}
-		out, created = newAlert(a, now), true
+		out, created = detect.Opened(a, now), true
 		doc, err := encodeAlert(&out)
 		if err != nil {
 			return err
@@ -69,20 +68,6 @@ func (s *Store) UpsertAlert(ctx context.Context, a detect.Alert, window time.Dur
 		return detect.Alert{}, false, fmt.Errorf("upsert alert %s: %w", a.ID, err)
 	}
 	return out, created, nil
-}
-
-// newAlert is a raised alert as it is first stored: open, count at least 1,
-// event IDs bounded.
-func newAlert(a detect.Alert, now time.Time) detect.Alert {
-	a.Status = detect.StatusOpen
-	if a.Count < 1 {
-		a.Count = 1
-	}
-	if len(a.EventIDs) > rules.MaxAlertEventIDs {
-		a.EventIDs = a.EventIDs[:rules.MaxAlertEventIDs]
-	}
-	a.UpdatedAt = now
-	return a
 }
 
 // encodeAlert is the alert's JSON document as jsonb accepts it (no \u0000).
