@@ -54,19 +54,8 @@ func (s *Store) Hosts(ctx context.Context) ([]store.Host, error) {
 		return nil, fmt.Errorf("hosts: %w", err)
 	}
 	defer rows.Close()
-	var hs []store.Host
-	for rows.Next() {
-		var doc []byte
-		if err := rows.Scan(&doc); err != nil {
-			return nil, fmt.Errorf("hosts: %w", err)
-		}
-		var h store.Host
-		if err := json.Unmarshal(doc, &h); err != nil {
-			return nil, fmt.Errorf("hosts: decode: %w", err)
-		}
-		hs = append(hs, h)
-	}
-	if err := rows.Err(); err != nil {
+	hs, err := store.DecodeJSONRows[store.Host](rows)
+	if err != nil {
 		return nil, fmt.Errorf("hosts: %w", err)
 	}
 	return hs, nil

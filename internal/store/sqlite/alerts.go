@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/vigil-sec/vigil/internal/detect"
+	"github.com/vigil-sec/vigil/internal/store"
 )
 
 var _ detect.AlertStore = (*Store)(nil)
@@ -104,19 +105,8 @@ func (s *Store) ListAlerts(ctx context.Context, f detect.Filter) ([]detect.Alert
 		return nil, fmt.Errorf("list alerts: %w", err)
 	}
 	defer rows.Close()
-	out := []detect.Alert{}
-	for rows.Next() {
-		var doc string
-		if err := rows.Scan(&doc); err != nil {
-			return nil, fmt.Errorf("list alerts: %w", err)
-		}
-		var a detect.Alert
-		if err := json.Unmarshal([]byte(doc), &a); err != nil {
-			return nil, fmt.Errorf("list alerts: decode: %w", err)
-		}
-		out = append(out, a)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := store.DecodeJSONRows[detect.Alert](rows)
+	if err != nil {
 		return nil, fmt.Errorf("list alerts: %w", err)
 	}
 	return out, nil
