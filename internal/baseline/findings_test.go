@@ -106,6 +106,12 @@ var findings = []finding{
 	{"alpine3", "VGL-MOD-008", sca.StatusFail, "usb_storage loaded"},
 	{"alpine3", "VGL-UPD-010", sca.StatusFail, "edge/testing over plain http"},
 	{"alpine3", "VGL-AUTH-001", sca.StatusNotApplicable, "no PAM/login.defs policy on Alpine"},
+	// File modes come from testdata/rootfs/modes.txt (git keeps only the x bit).
+	{"debian12", "VGL-FS-001", sca.StatusFail, "etc/cron.daily/backup-db is 0777"},
+	{"ubuntu2204", "VGL-FS-001", sca.StatusFail, "jdoe's authorized_keys is 0666"},
+	{"debian12", "VGL-PERM-005", sca.StatusPass, "shadow 0640 root"},
+	{"alma9", "VGL-PERM-005", sca.StatusPass, "shadow 0000 as on RHEL"},
+	{"ubuntu2204", "VGL-PERM-020", sca.StatusPass, "sudoers 0440"},
 }
 
 // TestDeliberateFindings evaluates the policy on the fixture trees and checks

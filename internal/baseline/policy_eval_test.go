@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vigil-sec/vigil/internal/fixturetree"
 	"github.com/vigil-sec/vigil/internal/hostfs"
 	"github.com/vigil-sec/vigil/internal/sca"
 )
@@ -31,9 +32,9 @@ func evaluate(tb testing.TB, root hostfs.Root) *sca.PolicyResult {
 
 func fixtureRoot(tb testing.TB, tree string) hostfs.Root {
 	tb.Helper()
-	root, err := hostfs.New(filepath.Join("..", "..", "testdata", "rootfs", tree))
+	root, err := hostfs.New(fixturetree.Copy(tb, filepath.Join("..", "..", "testdata", "rootfs", tree)))
 	if err != nil {
-		tb.Skipf("fixture tree %s: %v", tree, err)
+		tb.Fatalf("fixture tree %s: %v", tree, err)
 	}
 	return root
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vigil-sec/vigil/internal/fixturetree"
 	"github.com/vigil-sec/vigil/internal/sca"
 )
 
@@ -22,8 +23,7 @@ type fixtureCase struct {
 
 func fixtureEnv(t *testing.T, distro string) *sca.Env {
 	t.Helper()
-	dir := filepath.Join("..", "..", "testdata", "rootfs", distro)
-	return envFor(t, dir)
+	return envFor(t, fixturetree.Copy(t, filepath.Join("..", "..", "testdata", "rootfs", distro)))
 }
 
 func runFixtureCases(t *testing.T, distro string, cases []fixtureCase) {

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/vigil-sec/vigil/internal/baseline"
+	"github.com/vigil-sec/vigil/internal/fixturetree"
 	"github.com/vigil-sec/vigil/internal/hostfs"
 	"github.com/vigil-sec/vigil/internal/inventory"
 	"github.com/vigil-sec/vigil/internal/sca"
@@ -18,7 +19,7 @@ import (
 func rootfs(t *testing.T, name string) hostfs.Root {
 	t.Helper()
 	_, file, _, _ := runtime.Caller(0)
-	root, err := hostfs.New(filepath.Join(filepath.Dir(file), "..", "..", "testdata", "rootfs", name))
+	root, err := hostfs.New(fixturetree.Copy(t, filepath.Join(filepath.Dir(file), "..", "..", "testdata", "rootfs", name)))
 	if err != nil {
 		t.Fatal(err)
 	}
