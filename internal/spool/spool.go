@@ -374,10 +374,30 @@ func (s *Spool) Stats() Stats {
 // the oldest unacknowledged one.
 func (s *Spool) Next(ctx context.Context) (Batch, error) {
 	for {
+		// Take the wake channel before looking: an Append in between
+		// closes it, so the wait below cannot miss that record.
+		s.mu.Lock()
+		wake := s.wake
+		s.mu.Unlock()
+		b, ok, err := s.TryNext()
+		if err != nil || ok {
+			return b, err
+		}
+		select {
+		case <-ctx.Done():
+			return Batch{}, ctx.Err()
+		case <-wake:
+		}
+	}
+}
+
+// TryNext is Next without waiting: ok is false when no record is ready.
+func (s *Spool) TryNext() (b Batch, ok bool, err error) {
+	for {
 		s.mu.Lock()
 		if s.closed {
 			s.mu.Unlock()
-			return Batch{}, ErrClosed
+			return Batch{}, false, ErrClosed
 		}
 		if first := s.segs[0]; s.readSeq < first.base {
 			s.readSeq = first.base // dropped meanwhile
@@ -386,32 +406,27 @@ func (s *Spool) Next(ctx context.Context) (Batch, error) {
 			seg := s.segFor(s.readSeq)
 			s.readSeq = max(s.readSeq, seg.base) // skip a numbering gap
 		}
-		if s.readSeq < s.nextSeq {
-			seq := s.readSeq
-			seg := s.segFor(seq)
+		if s.readSeq >= s.nextSeq {
 			s.mu.Unlock()
-			b, err := s.rd.read(seg.path, seg.base, seq)
-			if err != nil {
-				s.mu.Lock()
-				dropped := !s.closed && seq < s.segs[0].base
-				s.mu.Unlock()
-				if dropped { // removed by a drop while we opened it
-					continue
-				}
-				return Batch{}, err
-			}
-			s.mu.Lock()
-			s.readSeq = seq + 1
-			s.mu.Unlock()
-			return b, nil
+			return Batch{}, false, nil
 		}
-		wake := s.wake
+		seq := s.readSeq
+		seg := s.segFor(seq)
 		s.mu.Unlock()
-		select {
-		case <-ctx.Done():
-			return Batch{}, ctx.Err()
-		case <-wake:
+		b, err := s.rd.read(seg.path, seg.base, seq)
+		if err != nil {
+			s.mu.Lock()
+			dropped := !s.closed && seq < s.segs[0].base
+			s.mu.Unlock()
+			if dropped { // removed by a drop while we opened it
+				continue
+			}
+			return Batch{}, false, err
 		}
+		s.mu.Lock()
+		s.readSeq = seq + 1
+		s.mu.Unlock()
+		return b, true, nil
 	}
 }
 

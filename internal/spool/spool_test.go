@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -345,6 +346,28 @@ func TestNextWaitsForAppend(t *testing.T) {
 	s.Append(mkEvents(0, 2))
 	if b := <-done; b.Seq != 1 || b.Events != 2 {
 		t.Fatalf("got %+v", b)
+	}
+}
+
+func TestTryNextDoesNotWait(t *testing.T) {
+	s := mustOpen(t, t.TempDir(), Options{})
+	if _, ok, err := s.TryNext(); ok || err != nil {
+		t.Fatalf("empty spool: ok=%v err=%v", ok, err)
+	}
+	s.Append(mkEvents(0, 2))
+	s.Append(mkEvents(2, 3))
+	for want := uint64(1); want <= 2; want++ {
+		b, ok, err := s.TryNext()
+		if !ok || err != nil || b.Seq != want {
+			t.Fatalf("TryNext: %+v ok=%v err=%v, want record %d", b, ok, err, want)
+		}
+	}
+	if _, ok, _ := s.TryNext(); ok {
+		t.Fatal("a third record out of two")
+	}
+	s.Close()
+	if _, _, err := s.TryNext(); !errors.Is(err, ErrClosed) {
+		t.Fatalf("after Close: %v, want ErrClosed", err)
 	}
 }
 

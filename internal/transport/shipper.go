@@ -60,7 +60,8 @@ type ShipperOptions struct {
 
 // ShipperStats are the shipper's counters.
 type ShipperStats struct {
-	Batches  int64 // acknowledged by the server
+	Batches  int64 // spool records acknowledged by the server
+	Requests int64 // requests that carried them (records are coalesced)
 	Events   int64
 	Retries  int64
 	Rejected int64 // batches the server refused as malformed (reported as loss)
@@ -84,6 +85,7 @@ type Shipper struct {
 	refused   atomic.Bool  // the server answered 401 or 403 to the last batch
 	beatNow   chan struct{}
 	batches   atomic.Int64
+	requests  atomic.Int64
 	events    atomic.Int64
 	retries   atomic.Int64
 	rejected  atomic.Int64
@@ -124,7 +126,14 @@ func NewShipper(opts ShipperOptions) (*Shipper, error) {
 
 // Write appends the events to the spool as one batch. Collector health
 // events also update the next heartbeat.
+// Every event gets an ID if it has none: records may be sent again in other
+// groupings after a restart, and the server deduplicates events by ID.
 func (s *Shipper) Write(_ context.Context, events []event.Event) error {
+	for i := range events {
+		if events[i].Event.ID == "" {
+			events[i].Event.ID = event.NewID(events[i].Timestamp)
+		}
+	}
 	s.observe(events)
 	if _, err := s.spool.Append(events); err != nil {
 		return fmt.Errorf("shipper: %w", err)
@@ -158,7 +167,7 @@ func (s *Shipper) observe(events []event.Event) {
 
 // Stats returns the counters.
 func (s *Shipper) Stats() ShipperStats {
-	return ShipperStats{Batches: s.batches.Load(), Events: s.events.Load(), Retries: s.retries.Load(), Rejected: s.rejected.Load()}
+	return ShipperStats{Batches: s.batches.Load(), Requests: s.requests.Load(), Events: s.events.Load(), Retries: s.retries.Load(), Rejected: s.rejected.Load()}
 }
 
 // PolicyVersion is the version of the policy the agent runs (0: none).
@@ -194,36 +203,94 @@ const (
 	rejected         // the server refuses this batch for good (4xx)
 )
 
+// Coalescing: records already waiting in the spool are sent together, as one
+// request, so that a backlog (after an outage, or while the server is busy)
+// drains in few round trips and the server commits large groups. The zstd
+// frames of the records concatenate into one valid body; the request
+// carries the last record's sequence number, and its acknowledgement
+// acknowledges every record in it.
+const (
+	// maxCoalesceEvents and maxCoalesceBytes bound one request.
+	maxCoalesceEvents = 8192
+	maxCoalesceBytes  = 4 << 20
+)
+
 func (s *Shipper) sendLoop(ctx context.Context) {
+	var held *spool.Batch // read from the spool, not sent yet
 	for {
-		b, err := s.spool.Next(ctx)
-		if err != nil {
-			if ctx.Err() == nil && !errors.Is(err, spool.ErrClosed) {
-				s.log.Error("spool read failed; sending stops", "err", err)
+		var first spool.Batch
+		if held != nil {
+			first, held = *held, nil
+		} else {
+			b, err := s.spool.Next(ctx)
+			if err != nil {
+				if ctx.Err() == nil && !errors.Is(err, spool.ErrClosed) {
+					s.log.Error("spool read failed; sending stops", "err", err)
+				}
+				return
 			}
-			return
+			first = b
 		}
-		if !s.deliver(ctx, b) {
+		recs := []spool.Batch{first}
+		events, size := first.Events, len(first.Data)
+		for {
+			b, ok, err := s.spool.TryNext()
+			if err != nil || !ok {
+				break // a read error shows again at the next Next
+			}
+			if events+b.Events > maxCoalesceEvents || size+len(b.Data) > maxCoalesceBytes {
+				held = &b
+				break
+			}
+			recs = append(recs, b)
+			events, size = events+b.Events, size+len(b.Data)
+		}
+		if !s.deliver(ctx, recs) {
 			return
 		}
 	}
 }
 
-// deliver sends b until the server takes or refuses it; false when ctx ended.
-func (s *Shipper) deliver(ctx context.Context, b spool.Batch) bool {
+// deliver sends consecutive records as one request until the server takes
+// or refuses it; false when ctx ended. A refused request of several records
+// is sent again record by record, so that one bad record does not take the
+// others with it.
+func (s *Shipper) deliver(ctx context.Context, recs []spool.Batch) bool {
+	body := recs[0].Data
+	events := recs[0].Events
+	if len(recs) > 1 {
+		body = nil
+		events = 0
+		for _, r := range recs {
+			body = append(body, r.Data...)
+			events += r.Events
+		}
+	}
+	last := recs[len(recs)-1].Seq
 	backoff := minBackoff
 	for {
-		out, wait, err := s.post(ctx, b)
+		out, wait, err := s.post(ctx, last, body)
 		switch out {
 		case sent:
 			if s.refused.Swap(false) {
 				s.log.Info("server accepts this agent again; sending the spooled events")
 			}
-			s.batches.Add(1)
-			s.events.Add(int64(b.Events))
-			s.ack(b.Seq)
+			s.batches.Add(int64(len(recs)))
+			s.requests.Add(1)
+			s.events.Add(int64(events))
+			s.ack(last)
 			return true
 		case rejected:
+			if len(recs) > 1 {
+				s.log.Warn("server rejected a request of several records; sending them one by one", "records", len(recs), "err", err)
+				for _, r := range recs {
+					if !s.deliver(ctx, []spool.Batch{r}) {
+						return false
+					}
+				}
+				return true
+			}
+			b := recs[0]
 			s.rejected.Add(1)
 			s.log.Error("server rejected a batch; reporting it as lost", "seq", b.Seq, "events", b.Events, "err", err)
 			s.reportRejected(b, err)
@@ -239,7 +306,7 @@ func (s *Shipper) deliver(ctx context.Context, b spool.Batch) bool {
 			wait = backoff
 			backoff = min(2*backoff, s.opts.MaxBackoff)
 		}
-		s.log.Debug("batch not delivered, retrying", "seq", b.Seq, "in", wait, "err", err)
+		s.log.Debug("batch not delivered, retrying", "seq", last, "in", wait, "err", err)
 		if !sleep(ctx, wait) {
 			return false
 		}
@@ -266,31 +333,31 @@ func (s *Shipper) ack(seq uint64) {
 	}
 }
 
-// post sends one batch; wait is the server's Retry-After when it gave one.
-func (s *Shipper) post(ctx context.Context, b spool.Batch) (outcome, time.Duration, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.opts.ServerURL+PathEvents, bytes.NewReader(b.Data))
+// post sends one batch body; wait is the server's Retry-After when it gave one.
+func (s *Shipper) post(ctx context.Context, seq uint64, body []byte) (outcome, time.Duration, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.opts.ServerURL+PathEvents, bytes.NewReader(body))
 	if err != nil {
 		return rejected, 0, err
 	}
 	req.Header.Set("Content-Type", ContentTypeEvents)
 	req.Header.Set("Content-Encoding", "zstd")
-	req.Header.Set(HeaderSeq, strconv.FormatUint(b.Seq, 10))
+	req.Header.Set(HeaderSeq, strconv.FormatUint(seq, 10))
 	res, err := s.client.Do(req)
 	if err != nil {
 		return retry, 0, err
 	}
 	defer res.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(res.Body, 64<<10))
+	answer, _ := io.ReadAll(io.LimitReader(res.Body, 64<<10))
 	switch {
 	case res.StatusCode == http.StatusOK:
 		return sent, 0, nil
 	case res.StatusCode == http.StatusTooManyRequests || res.StatusCode >= 500:
-		return retry, retryAfter(res.Header.Get("Retry-After")), statusError(res.StatusCode, body)
+		return retry, retryAfter(res.Header.Get("Retry-After")), statusError(res.StatusCode, answer)
 	case res.StatusCode == http.StatusUnauthorized || res.StatusCode == http.StatusForbidden:
 		// Unknown or revoked: keep the data, try again slowly.
-		return retry, s.opts.MaxBackoff, statusError(res.StatusCode, body)
+		return retry, s.opts.MaxBackoff, statusError(res.StatusCode, answer)
 	default:
-		return rejected, 0, statusError(res.StatusCode, body)
+		return rejected, 0, statusError(res.StatusCode, answer)
 	}
 }
 

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/klauspost/compress/zstd"
+
 	"github.com/vigil-sec/vigil/internal/event"
 	"github.com/vigil-sec/vigil/internal/spool"
 )
@@ -106,8 +108,53 @@ func TestKilledAgentReplays(t *testing.T) {
 	if n := e.count(""); n != 50 {
 		t.Fatalf("stored %d events, want 50", n)
 	}
-	if st := sh.Stats(); st.Batches != 5 {
-		t.Fatalf("shipper sent %d batches, want 5 (2 replayed)", st.Batches)
+	if st := sh.Stats(); st.Batches != 5 || st.Requests != 1 {
+		t.Fatalf("shipper sent %d records in %d requests, want 5 (2 replayed) in 1", st.Batches, st.Requests)
+	}
+}
+
+// TestCoalescedRequestWithBadRecord: records waiting in the spool travel in
+// one request; when the server refuses it because one record is malformed,
+// the shipper sends them one by one, so the good records are stored and only
+// the bad one is reported lost, with its count.
+func TestCoalescedRequestWithBadRecord(t *testing.T) {
+	e := newEnv(t, ServerOptions{})
+	id, dir := e.enroll("web1")
+	bad := func(evs []event.Event) ([]byte, error) {
+		if evs[0].Message == "bad" {
+			enc := encoders.Get().(*zstd.Encoder)
+			defer encoders.Put(enc)
+			return enc.EncodeAll([]byte("{\"@timestamp\": 12}\n{not json}\n"), nil), nil
+		}
+		return EncodeBatch(evs)
+	}
+	sp, err := spool.Open(filepath.Join(dir, "spool"), spool.Options{Encode: bad})
+	if err != nil {
+		t.Fatal(err)
+	}
+	badRec := mkEvents(1000, 2)
+	badRec[0].Message = "bad"
+	for _, evs := range [][]event.Event{mkEvents(0, 10), mkEvents(10, 10), badRec, mkEvents(20, 10)} {
+		if _, err := sp.Append(evs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sp.Close()
+
+	sh, sp2 := e.newShipper(id, dir, spoolOpts(), ShipperOptions{HeartbeatInterval: time.Hour})
+	stop := run(sh)
+	defer stop()
+	waitFor(t, "spool drained", 10*time.Second, func() bool { return sp2.Stats().Pending == 0 })
+	waitFor(t, "loss event stored", 10*time.Second, func() bool { return e.count("event.action:events_dropped") == 1 })
+	if n := e.count("not event.action:events_dropped"); n != 30 {
+		t.Fatalf("stored %d events, want the 30 of the three good records", n)
+	}
+	loss := e.search("event.action:events_dropped", 10)
+	if l := loss[0].Vigil.Loss; l == nil || l.Count != 2 || l.Reason != "rejected" {
+		t.Fatalf("loss event %+v, want count 2 (the bad record's events), reason rejected", loss[0].Vigil)
+	}
+	if st := sh.Stats(); st.Rejected != 1 || st.Batches != 4 || st.Events != 31 {
+		t.Fatalf("stats %+v: want 1 rejected record, and 4 delivered (3 good, the loss event) with 31 events", st)
 	}
 }
 
