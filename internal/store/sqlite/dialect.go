@@ -141,8 +141,8 @@ func (c compiled) render(p partition) (string, []any) {
 		j := strings.IndexByte(rest, 0)
 		k, _ := strconv.Atoi(rest[:j])
 		rest = rest[j+1:]
-		if k >= len(c.matches) || c.matches[k] == "" {
-			b.WriteString("1=1")
+		if k >= len(c.matches) || c.matches[k] == "" || p.ftsRowid == 0 {
+			b.WriteString("1=1") // the index cannot help, or has nothing yet
 			continue
 		}
 		if p.drive {
@@ -150,7 +150,7 @@ func (c compiled) render(p partition) (string, []any) {
 		} else {
 			args = append(args, c.few[k])
 		}
-		mark, match := strconv.FormatInt(p.ftsRowid, 10), "SELECT rowid FROM "+ftsTable(p.day)+" WHERE "+ftsTable(p.day)+" MATCH ?"+strconv.Itoa(len(args))
+		mark, match := strconv.FormatInt(p.ftsRowid, 10), "SELECT rowid FROM fts."+ftsTable(p.day)+" WHERE "+ftsTable(p.day)+" MATCH ?"+strconv.Itoa(len(args))
 		if p.drive {
 			// The same rows as a single rowid IN, which SQLite can use to
 			// look the candidates up instead of filtering every row.
@@ -167,6 +167,9 @@ func (c compiled) render(p partition) (string, []any) {
 // partition's highest rowid (about its row count). Counting stops at the
 // limit, so a common substring costs no more than the limit's rows.
 func (c compiled) drives(ctx context.Context, tx *sql.Tx, p partition, limit func(rows int64) int64) (bool, error) {
+	if p.ftsRowid == 0 {
+		return false, nil // nothing indexed: LIKE alone
+	}
 	var top sql.NullInt64
 	if err := tx.QueryRowContext(ctx, "SELECT max(rowid) FROM "+eventsTable(p.day)).Scan(&top); err != nil {
 		return false, fmt.Errorf("partition %d: %w", p.day, err)
@@ -179,7 +182,7 @@ func (c compiled) drives(ctx context.Context, tx *sql.Tx, p partition, limit fun
 		}
 		seen[m] = true
 		var n int64
-		err := tx.QueryRowContext(ctx, "SELECT count(*) FROM (SELECT 1 FROM "+ftsTable(p.day)+" WHERE "+ftsTable(p.day)+" MATCH ? LIMIT ?)", m, lim).Scan(&n)
+		err := tx.QueryRowContext(ctx, "SELECT count(*) FROM (SELECT 1 FROM fts."+ftsTable(p.day)+" WHERE "+ftsTable(p.day)+" MATCH ? LIMIT ?)", m, lim).Scan(&n)
 		if err != nil {
 			return false, fmt.Errorf("partition %d: trigram candidates: %w", p.day, err)
 		}

@@ -50,9 +50,17 @@ func (s *Store) Expire(ctx context.Context, cutoff map[string]time.Time, fallbac
 	return total, nil
 }
 
+// dropDay drops a day: first its trigram index (a crash before the event
+// table goes leaves a day the indexer indexes again from its start), then
+// its table.
 func (s *Store) dropDay(ctx context.Context, day int) (int64, error) {
+	s.fmu.Lock()
+	defer s.fmu.Unlock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if err := s.dropIndex(ctx, day); err != nil {
+		return 0, err
+	}
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, err
@@ -62,10 +70,8 @@ func (s *Store) dropDay(ctx context.Context, day int) (int64, error) {
 	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM "+eventsTable(day)).Scan(&n); err != nil {
 		return 0, err
 	}
-	for _, q := range []string{"DROP TABLE " + ftsTable(day), "DROP TABLE " + eventsTable(day)} {
-		if _, err := tx.ExecContext(ctx, q); err != nil {
-			return 0, err
-		}
+	if _, err := tx.ExecContext(ctx, "DROP TABLE "+eventsTable(day)); err != nil {
+		return 0, err
 	}
 	if _, err := tx.ExecContext(ctx, "DELETE FROM partitions WHERE day = ?", day); err != nil {
 		return 0, err
@@ -77,8 +83,11 @@ func (s *Store) dropDay(ctx context.Context, day int) (int64, error) {
 	return n, nil
 }
 
-// expireRows deletes the expired rows of one day, removing them from the
-// trigram index first (an external-content index needs the old values).
+// expireRows deletes the expired rows of one day. The trigram index keeps
+// their entries (harmless: every candidate is checked against its row) until
+// the day is dropped; but deleting a day's newest rows lets SQLite give their
+// rowids to new rows, so the watermark is first lowered to the largest rowid
+// that stays, in the index file, before the rows go.
 func (s *Store) expireRows(ctx context.Context, day int, cats []string, cutoff map[string]time.Time, fallback time.Time) (int64, error) {
 	var conds []string
 	var args []any
@@ -105,30 +114,33 @@ func (s *Store) expireRows(ctx context.Context, day int, cats []string, cutoff m
 		return 0, nil
 	}
 	where := strings.Join(conds, " OR ")
+	s.fmu.Lock()
+	defer s.fmu.Unlock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	ftx, err := s.fw.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, err
+	}
+	defer ftx.Rollback()
+	_, err = ftx.ExecContext(ctx, "UPDATE marks SET indexed_rowid = min(indexed_rowid, coalesce((SELECT max(rowid) FROM ev."+eventsTable(day)+
+		" WHERE NOT coalesce(("+where+"), 0)), 0)) WHERE day = "+strconv.Itoa(day), args...)
+	if err != nil {
+		return 0, err
+	}
+	if err := ftx.Commit(); err != nil {
+		return 0, err
+	}
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, err
 	}
 	defer tx.Rollback()
-	t, f := eventsTable(day), ftsTable(day)
-	_, err = tx.ExecContext(ctx, "INSERT INTO "+f+" ("+f+", rowid, command_line, message) SELECT 'delete', rowid, command_line, message FROM "+t+
-		" WHERE rowid <= (SELECT fts_rowid FROM partitions WHERE day = "+strconv.Itoa(day)+") AND (command_line IS NOT NULL OR message IS NOT NULL) AND ("+where+")", args...)
-	if err != nil {
-		return 0, err
-	}
-	res, err := tx.ExecContext(ctx, "DELETE FROM "+t+" WHERE "+where, args...)
+	res, err := tx.ExecContext(ctx, "DELETE FROM "+eventsTable(day)+" WHERE "+where, args...)
 	if err != nil {
 		return 0, err
 	}
 	n, _ := res.RowsAffected()
-	// Deleting the newest rows lets SQLite reuse their rowids: keep the
-	// watermark at or below the largest remaining one.
-	_, err = tx.ExecContext(ctx, "UPDATE partitions SET fts_rowid = min(fts_rowid, coalesce((SELECT max(rowid) FROM "+t+"), 0)) WHERE day = ?", day)
-	if err != nil {
-		return 0, err
-	}
 	if err := tx.Commit(); err != nil {
 		return 0, err
 	}

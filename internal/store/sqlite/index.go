@@ -3,7 +3,10 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -12,9 +15,8 @@ import (
 const indexChunk = 20000
 
 // indexLoop keeps the trigram indexes caught up until ctx ends, then
-// indexes what is pending and closes s.done.
+// indexes what is pending.
 func (s *Store) indexLoop(ctx context.Context) {
-	defer close(s.done)
 	t := time.NewTicker(s.opts.IndexInterval)
 	defer t.Stop()
 	for {
@@ -54,41 +56,106 @@ func (s *Store) Flush(ctx context.Context) error {
 }
 
 // indexStep indexes up to indexChunk rows of a partition past its
-// watermark and advances the watermark in the same transaction. It reports
-// whether the partition is caught up.
+// watermark and advances the watermark in the same transaction of the index
+// file. It reports whether the partition is caught up. It holds only the
+// index file's lock: ingest goes on meanwhile, and the rows it reads are
+// those committed when its transaction began.
 func (s *Store) indexStep(ctx context.Context, day int) (bool, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if !s.days[day] {
-		return true, nil // dropped meanwhile
-	}
-	tx, err := s.w.BeginTx(ctx, nil)
+	s.fmu.Lock()
+	defer s.fmu.Unlock()
+	tx, err := s.fw.BeginTx(ctx, nil)
 	if err != nil {
 		return false, err
 	}
 	defer tx.Rollback()
-	var mark int64
-	var top sql.NullInt64
-	if err := tx.QueryRowContext(ctx, "SELECT fts_rowid FROM partitions WHERE day = ?", day).Scan(&mark); err != nil {
+	// A day dropped meanwhile is gone from the event file: dropDay holds
+	// fmu while it drops, so it cannot happen during this transaction.
+	var known int
+	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM ev.partitions WHERE day = ?", day).Scan(&known); err != nil {
 		return false, err
 	}
-	if err := tx.QueryRowContext(ctx, "SELECT max(rowid) FROM "+eventsTable(day)).Scan(&top); err != nil {
+	if known == 0 {
+		return true, nil
+	}
+	var mark int64
+	err = tx.QueryRowContext(ctx, "SELECT indexed_rowid FROM marks WHERE day = ?", day).Scan(&mark)
+	if errors.Is(err, sql.ErrNoRows) {
+		_, err = tx.ExecContext(ctx, ftsDDL(day))
+	}
+	if err != nil {
+		return false, err
+	}
+	var top sql.NullInt64
+	if err := tx.QueryRowContext(ctx, "SELECT max(rowid) FROM ev."+eventsTable(day)).Scan(&top); err != nil {
 		return false, err
 	}
 	if !top.Valid || top.Int64 <= mark {
 		return true, nil
 	}
 	hi := min(top.Int64, mark+indexChunk)
-	_, err = tx.ExecContext(ctx, "INSERT INTO "+ftsTable(day)+" (rowid, command_line, message) SELECT rowid, command_line, message FROM "+
+	_, err = tx.ExecContext(ctx, "INSERT INTO "+ftsTable(day)+" (rowid, command_line, message) SELECT rowid, command_line, message FROM ev."+
 		eventsTable(day)+" WHERE rowid > ? AND rowid <= ? AND (command_line IS NOT NULL OR message IS NOT NULL)", mark, hi)
 	if err != nil {
 		return false, err
 	}
-	if _, err := tx.ExecContext(ctx, "UPDATE partitions SET fts_rowid = ? WHERE day = ?", hi, day); err != nil {
+	if _, err := tx.ExecContext(ctx, "INSERT INTO marks (day, indexed_rowid) VALUES (?, ?) ON CONFLICT (day) DO UPDATE SET indexed_rowid = excluded.indexed_rowid", day, hi); err != nil {
 		return false, err
 	}
 	if err := tx.Commit(); err != nil {
 		return false, err
 	}
 	return hi == top.Int64, nil
+}
+
+// dropOrphanIndexes drops the trigram indexes and watermarks of days the
+// event file no longer has (a crash between the two files' drops of a day
+// leaves them; a day created again later must start from an empty index).
+func (s *Store) dropOrphanIndexes(ctx context.Context) error {
+	s.fmu.Lock()
+	defer s.fmu.Unlock()
+	rows, err := s.fw.QueryContext(ctx, "SELECT name FROM sqlite_schema WHERE type = 'table' AND name GLOB 'fts_[0-9]*' AND name NOT GLOB 'fts_*_*'"+
+		" UNION SELECT 'fts_' || day FROM marks")
+	if err != nil {
+		return fmt.Errorf("list trigram indexes: %w", err)
+	}
+	var orphans []int
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			rows.Close()
+			return fmt.Errorf("list trigram indexes: %w", err)
+		}
+		day, err := strconv.Atoi(strings.TrimPrefix(name, "fts_"))
+		if err == nil && !s.days[day] {
+			orphans = append(orphans, day)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("list trigram indexes: %w", err)
+	}
+	for _, day := range orphans {
+		if err := s.dropIndex(ctx, day); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// dropIndex drops a day's trigram index and watermark. The caller holds fmu.
+func (s *Store) dropIndex(ctx context.Context, day int) error {
+	tx, err := s.fw.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("drop trigram index %d: %w", day, err)
+	}
+	defer tx.Rollback()
+	for _, q := range []string{"DROP TABLE IF EXISTS " + ftsTable(day), "DELETE FROM marks WHERE day = " + strconv.Itoa(day)} {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("drop trigram index %d: %w", day, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("drop trigram index %d: %w", day, err)
+	}
+	return nil
 }

@@ -9,9 +9,10 @@ import (
 )
 
 // Events are partitioned into one table per UTC day, events_YYYYMMDD, each
-// with its own indexes and its own trigram index (fts_YYYYMMDD, external
-// content over the day's command_line and message). Retention drops whole
-// tables; only the oldest partially expired day needs a DELETE.
+// with its own indexes, and its own trigram index in the index file
+// (fts_YYYYMMDD, contentless, over the day's command_line and message; its
+// watermark in the index file's marks table). Retention drops whole tables;
+// only the oldest partially expired day needs a DELETE.
 
 // dayOf returns the partition (YYYYMMDD) of a time.
 func dayOf(t time.Time) int {
@@ -28,13 +29,25 @@ func eventsTable(day int) string { return "events_" + strconv.Itoa(day) }
 func ftsTable(day int) string    { return "fts_" + strconv.Itoa(day) }
 
 // PartitionSchema returns the statements that create the tables and indexes
-// of one day (YYYYMMDD), named events_YYYYMMDD and fts_YYYYMMDD; bench/ingest
-// loads the same schema with the sqlite3 tool for comparison.
-func PartitionSchema(day int) []string { return partitionDDL(day) }
+// of one day (YYYYMMDD), named events_YYYYMMDD and fts_YYYYMMDD, in one
+// database; bench/ingest loads the same schema with the sqlite3 tool for
+// comparison. (The store keeps fts_YYYYMMDD in its index file.)
+func PartitionSchema(day int) []string { return append(partitionDDL(day), ftsDDL(day)) }
+
+// ftsDDL creates a day's trigram index. Contentless: queries take only its
+// rowids and check every candidate's row with LIKE, so the index needs no
+// copy of the text, and entries of deleted rows are harmless candidates.
+func ftsDDL(day int) string {
+	return `CREATE VIRTUAL TABLE IF NOT EXISTS ` + ftsTable(day) + ` USING fts5(command_line, message, content='', tokenize='trigram', detail='none')`
+}
+
+// ftsMarksDDL creates the index file's watermarks: the rows of a day up to
+// indexed_rowid are in its trigram index.
+const ftsMarksDDL = `CREATE TABLE IF NOT EXISTS marks (day INTEGER PRIMARY KEY, indexed_rowid INTEGER NOT NULL)`
 
 // partitionDDL creates one day's tables. Only the integer day is pasted.
 func partitionDDL(day int) []string {
-	t, f := eventsTable(day), ftsTable(day)
+	t := eventsTable(day)
 	return []string{
 		`CREATE TABLE IF NOT EXISTS ` + t + ` (
 			rowid INTEGER PRIMARY KEY,
@@ -63,7 +76,6 @@ func partitionDDL(day int) []string {
 		`CREATE INDEX IF NOT EXISTS ` + t + `_source_ip ON ` + t + ` (source_ip, ts) WHERE source_ip IS NOT NULL`,
 		`CREATE INDEX IF NOT EXISTS ` + t + `_destination_ip ON ` + t + ` (destination_ip, ts) WHERE destination_ip IS NOT NULL`,
 		`CREATE INDEX IF NOT EXISTS ` + t + `_file_path ON ` + t + ` (file_path, ts) WHERE file_path IS NOT NULL`,
-		`CREATE VIRTUAL TABLE IF NOT EXISTS ` + f + ` USING fts5(command_line, message, content='` + t + `', content_rowid='rowid', tokenize='trigram', detail='none')`,
 	}
 }
 
@@ -132,6 +144,10 @@ func (s *Store) upgradeDays(ctx context.Context) error {
 		for _, suffix := range droppedIndexes {
 			stmts = append(stmts, "DROP INDEX IF EXISTS "+eventsTable(day)+suffix)
 		}
+		// Earlier versions kept the trigram index in the event file; the
+		// indexer rebuilds it in the index file (until then, substring
+		// conditions are checked by LIKE alone).
+		stmts = append(stmts, "DROP TABLE IF EXISTS "+ftsTable(day))
 		for _, stmt := range stmts {
 			if _, err := tx.ExecContext(ctx, stmt); err != nil {
 				tx.Rollback()
@@ -156,7 +172,9 @@ func (s *Store) upgradeDays(ctx context.Context) error {
 
 // partition is one day table as a reader sees it.
 type partition struct {
-	day      int
+	day int
+	// ftsRowid is the watermark of the day's trigram index; 0 when nothing
+	// is indexed yet (the index table may not exist).
 	ftsRowid int64
 	// drive renders substring conditions so that the trigram index's
 	// candidates drive the search (see compiled.render).
@@ -173,7 +191,8 @@ func partitions(ctx context.Context, q queryer, from, to time.Time) ([]partition
 	if !to.IsZero() {
 		hi = dayOf(to.Add(-1))
 	}
-	rows, err := q.QueryContext(ctx, "SELECT day, fts_rowid FROM partitions WHERE day BETWEEN ? AND ? ORDER BY day DESC", lo, hi)
+	rows, err := q.QueryContext(ctx, "SELECT p.day, coalesce(m.indexed_rowid, 0) FROM partitions p LEFT JOIN fts.marks m ON m.day = p.day"+
+		" WHERE p.day BETWEEN ? AND ? ORDER BY p.day DESC", lo, hi)
 	if err != nil {
 		return nil, fmt.Errorf("list partitions: %w", err)
 	}

@@ -1,14 +1,17 @@
 // Package sqlite is the embedded event store: one SQLite database file (WAL,
-// pure Go driver) holding events partitioned into one table per UTC day, a
-// trigram full-text index for substring search that a background indexer
-// keeps at most a moment behind the commit, and the hosts, documents,
-// enrollment tokens and ingested batch numbers. It implements store.Store;
-// docs/storage.md explains the design and the measurements behind it.
+// pure Go driver) holding events partitioned into one table per UTC day and
+// the hosts, documents, enrollment tokens and ingested batch numbers, and a
+// second file (NAME.fts.db) holding the trigram full-text index for
+// substring search, which a background indexer keeps at most a moment behind
+// the commit. Two files have two write locks: the indexer runs beside ingest
+// instead of after it. It implements store.Store; docs/storage.md explains
+// the design and the measurements behind it.
 package sqlite
 
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"embed"
 	"errors"
 	"fmt"
@@ -22,7 +25,7 @@ import (
 	"sync"
 	"time"
 
-	_ "modernc.org/sqlite" // database/sql driver "sqlite"
+	"modernc.org/sqlite"
 
 	"github.com/vigil-sec/vigil/internal/store"
 )
@@ -50,20 +53,33 @@ type Options struct {
 // Store is the SQLite store. It is safe for concurrent use by one process.
 type Store struct {
 	w     *sql.DB // one connection: SQLite has one writer
-	r     *sql.DB // read-only connections
+	r     *sql.DB // read-only connections, the index file attached as "fts"
+	fw    *sql.DB // the index file's writer, the event file attached as "ev"
+	ck    *sql.DB // checkpoints the event file's WAL
 	opts  Options
 	log   *slog.Logger
-	mu    sync.Mutex   // serialises writers and guards days
+	fmu   sync.Mutex   // serialises writes to the index file; taken before mu
+	mu    sync.Mutex   // serialises writers of the event file and guards days
 	days  map[int]bool // partitions known to exist
 	qmu   sync.Mutex   // guards queue
 	queue []*ingestReq // Ingest calls waiting for the next group commit
 	stop  context.CancelFunc
-	done  chan struct{}
+	loops sync.WaitGroup // indexLoop, checkpointLoop
 }
 
 var _ store.Store = (*Store)(nil)
 
-func dsn(file string, sync string, readOnly bool) string {
+// Transaction lock modes of dsn.
+const (
+	readOnly  = ""
+	immediate = "immediate"
+	// deferred: the index writer reads the event file in the same
+	// transaction, and BEGIN IMMEDIATE would take the write lock of every
+	// attached file, the event file's included.
+	deferred = "deferred"
+)
+
+func dsn(file string, sync string, txlock string) string {
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(10000)")
 	q.Add("_pragma", "journal_mode(WAL)")
@@ -74,16 +90,50 @@ func dsn(file string, sync string, readOnly bool) string {
 	q.Add("_pragma", "case_sensitive_like(ON)")
 	q.Add("_pragma", "cache_size(-65536)")
 	q.Add("_pragma", "temp_store(MEMORY)")
-	// Checkpoint every 64 MiB of WAL instead of 4 MiB: fewer, larger
-	// checkpoints (measured in docs/storage.md).
-	q.Add("_pragma", "wal_autocheckpoint(16384)")
-	if readOnly {
+	// The event file's WAL is checkpointed by a connection of its own
+	// (checkpointLoop), beside the writer rather than inside its commits;
+	// the writer checkpoints only as a backstop, past 256 MiB of WAL. The
+	// index file's writer checkpoints every 64 MiB itself.
+	if txlock == immediate {
+		q.Add("_pragma", "wal_autocheckpoint(65536)")
+	} else {
+		q.Add("_pragma", "wal_autocheckpoint(16384)")
+	}
+	if txlock == readOnly {
 		q.Add("_pragma", "query_only(ON)")
 	} else {
-		q.Add("_txlock", "immediate")
+		q.Add("_txlock", txlock)
 	}
 	return "file:" + file + "?" + q.Encode()
 }
+
+// ftsFile is the name of the index file beside the event file.
+func ftsFile(file string) string { return strings.TrimSuffix(file, ".db") + ".fts.db" }
+
+// openDB returns a pool of connections to dsn, each with other attached
+// under the schema name as (none when other is empty). Each pool has its own
+// driver, so the attach hook reaches only its connections.
+func openDB(dsn, other, as string) *sql.DB {
+	d := &sqlite.Driver{}
+	if other != "" {
+		d.RegisterConnectionHook(func(c sqlite.ExecQuerierContext, _ string) error {
+			_, err := c.ExecContext(context.Background(), "ATTACH DATABASE ?1 AS "+as, []driver.NamedValue{{Ordinal: 1, Value: other}})
+			if err != nil {
+				return fmt.Errorf("attach %s: %w", other, err)
+			}
+			return nil
+		})
+	}
+	return sql.OpenDB(connector{d: d, dsn: dsn})
+}
+
+type connector struct {
+	d   *sqlite.Driver
+	dsn string
+}
+
+func (c connector) Connect(context.Context) (driver.Conn, error) { return c.d.Open(c.dsn) }
+func (c connector) Driver() driver.Driver                         { return c.d }
 
 // Open opens (creating if needed) the store in file and applies pending
 // migrations. Close stops the background indexer and closes the database.
@@ -108,10 +158,7 @@ func Open(ctx context.Context, file string, opts Options) (*Store, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	w, err := sql.Open("sqlite", dsn(file, opts.Synchronous, false))
-	if err != nil {
-		return nil, fmt.Errorf("open sqlite store %s: %w", file, err)
-	}
+	w := openDB(dsn(file, opts.Synchronous, immediate), "", "")
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
@@ -119,26 +166,46 @@ func Open(ctx context.Context, file string, opts Options) (*Store, error) {
 		w.Close()
 		return nil, fmt.Errorf("open sqlite store %s: %w", file, err)
 	}
-	r, err := sql.Open("sqlite", dsn(file, opts.Synchronous, true))
-	if err != nil {
+	fw := openDB(dsn(ftsFile(file), opts.Synchronous, deferred), file, "ev")
+	fw.SetMaxOpenConns(1)
+	fw.SetMaxIdleConns(1)
+	fw.SetConnMaxLifetime(0)
+	if _, err := fw.ExecContext(ctx, ftsMarksDDL); err != nil {
 		w.Close()
-		return nil, fmt.Errorf("open sqlite store %s: %w", file, err)
+		fw.Close()
+		return nil, fmt.Errorf("open sqlite store %s: index file: %w", file, err)
 	}
+	r := openDB(dsn(file, opts.Synchronous, readOnly), ftsFile(file), "fts")
 	r.SetMaxOpenConns(opts.Readers)
 	r.SetMaxIdleConns(opts.Readers)
-	s := &Store{w: w, r: r, opts: opts, log: opts.Logger.With("component", "store.sqlite"), days: map[int]bool{}, done: make(chan struct{})}
-	err = s.loadDays(ctx)
+	ck := openDB(dsn(file, opts.Synchronous, deferred), "", "")
+	ck.SetMaxOpenConns(1)
+	s := &Store{w: w, r: r, fw: fw, ck: ck, opts: opts, log: opts.Logger.With("component", "store.sqlite"), days: map[int]bool{}}
+	err := s.loadDays(ctx)
 	if err == nil {
 		err = s.upgradeDays(ctx)
+	}
+	if err == nil {
+		err = s.dropOrphanIndexes(ctx)
 	}
 	if err != nil {
 		s.w.Close()
 		s.r.Close()
+		s.fw.Close()
+		s.ck.Close()
 		return nil, fmt.Errorf("open sqlite store %s: %w", file, err)
 	}
 	ictx, cancel := context.WithCancel(context.Background())
 	s.stop = cancel
-	go s.indexLoop(ictx)
+	s.loops.Add(2)
+	go func() {
+		defer s.loops.Done()
+		s.indexLoop(ictx)
+	}()
+	go func() {
+		defer s.loops.Done()
+		s.checkpointLoop(ictx)
+	}()
 	return s, nil
 }
 
@@ -146,8 +213,30 @@ func Open(ctx context.Context, file string, opts Options) (*Store, error) {
 // database.
 func (s *Store) Close() error {
 	s.stop()
-	<-s.done
-	return errors.Join(s.r.Close(), s.w.Close())
+	s.loops.Wait()
+	return errors.Join(s.r.Close(), s.fw.Close(), s.ck.Close(), s.w.Close())
+}
+
+// checkpointInterval is how often checkpointLoop copies the event file's WAL
+// into the database.
+const checkpointInterval = time.Second
+
+// checkpointLoop checkpoints the event file's WAL until ctx ends, PASSIVE:
+// it copies what no reader still needs and never waits for the writer, so
+// ingest commits do not pay for it (measured in docs/storage.md).
+func (s *Store) checkpointLoop(ctx context.Context) {
+	t := time.NewTicker(checkpointInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := s.ck.ExecContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)"); err != nil && ctx.Err() == nil {
+				s.log.Warn("checkpoint", "err", err)
+			}
+		}
+	}
 }
 
 // migrate applies the embedded migrations not yet recorded in
