@@ -222,6 +222,8 @@ func (m *memStore) Expire(context.Context, map[string]time.Time, time.Time) (int
 	return 0, nil
 }
 
+func (m *memStore) PruneBatches(context.Context, time.Time) (int64, error) { return 0, nil }
+
 func (m *memStore) Close() error { return nil }
 
 var _ store.Store = (*memStore)(nil)

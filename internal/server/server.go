@@ -34,6 +34,12 @@ const (
 	// then connections are closed.
 	ShutdownTimeout = 5 * time.Second
 	retentionEvery  = time.Hour
+	// BatchHorizon is how long the (agent, seq) record of a committed batch
+	// is kept to answer a resend with Duplicate: four times the agent
+	// spool's default maximum age (a record older than that cannot be
+	// resent unless an agent keeps its spool longer; even then its events
+	// are deduplicated by event.id while they are stored).
+	BatchHorizon = 30 * 24 * time.Hour
 )
 
 // Config configures a server.
@@ -348,6 +354,13 @@ func (s *Server) startLoops(ctx context.Context, wg *sync.WaitGroup) {
 				s.log.Warn("retention", "err", err)
 			case n > 0:
 				s.log.Info("retention", "deleted_events", n)
+			}
+			pruned, err := s.st.PruneBatches(ctx, s.cfg.Now().Add(-BatchHorizon))
+			switch {
+			case err != nil && ctx.Err() == nil:
+				s.log.Warn("retention of batch records", "err", err)
+			case pruned > 0:
+				s.log.Info("retention", "pruned_batch_records", pruned)
 			}
 		})
 	})

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -15,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigil-sec/vigil/internal/event"
 	"github.com/vigil-sec/vigil/internal/httpapi"
 	"github.com/vigil-sec/vigil/internal/query"
 	"github.com/vigil-sec/vigil/internal/store"
@@ -274,5 +276,52 @@ func TestRetentionCutoffs(t *testing.T) {
 	cut, fb := retentionCutoffs(now, map[string]int{"process": 7, "authentication": 365}, 30)
 	if !cut["process"].Equal(now.AddDate(0, 0, -7)) || !cut["authentication"].Equal(now.AddDate(0, 0, -365)) || !fb.Equal(now.AddDate(0, 0, -30)) {
 		t.Fatalf("cutoffs %v fallback %v", cut, fb)
+	}
+}
+
+// TestRetentionPrunesBatchRecords: the retention loop forgets batch records
+// older than BatchHorizon and keeps newer ones.
+func TestRetentionPrunesBatchRecords(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	old := time.Now().Add(-BatchHorizon - 24*time.Hour)
+	clock := old
+	st, err := sqlite.Open(ctx, filepath.Join(dir, "events.db"), sqlite.Options{Synchronous: "NORMAL", Now: func() time.Time { return clock }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Now().Add(-time.Minute)
+	ev := func(n int) []event.Event {
+		return []event.Event{{Timestamp: at, Event: event.Meta{ID: event.DeterministicID(at, "prune", fmt.Sprint(n)), Kind: event.KindEvent}}}
+	}
+	if _, err := st.Ingest(ctx, store.Batch{AgentID: "a1", Seq: 1, Events: ev(1)}); err != nil {
+		t.Fatal(err)
+	}
+	clock = time.Now()
+	if _, err := st.Ingest(ctx, store.Batch{AgentID: "a1", Seq: 2, Events: ev(2)}); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+
+	s, _, _, _ := startServer(t, testConfig(dir))
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		res, err := s.st.Ingest(ctx, store.Batch{AgentID: "a1", Seq: 1, Events: ev(1)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !res.Duplicate {
+			if res.Stored != 0 {
+				t.Fatalf("the old batch's event was stored again: %+v", res)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the batch record older than BatchHorizon was not pruned")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if res, err := s.st.Ingest(ctx, store.Batch{AgentID: "a1", Seq: 2, Events: ev(2)}); err != nil || !res.Duplicate {
+		t.Fatalf("recent batch record: %+v, %v; want it kept (Duplicate)", res, err)
 	}
 }

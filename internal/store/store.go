@@ -137,6 +137,11 @@ type Store interface {
 	// Expire deletes events older than the cutoff of their category
 	// (retention), and returns how many were deleted.
 	Expire(ctx context.Context, cutoff map[string]time.Time, fallback time.Time) (int64, error)
+	// PruneBatches forgets the (agent, seq) records of batches committed
+	// before the time given, and returns how many. A batch sent again after
+	// that is no longer answered Duplicate, but its events are still
+	// deduplicated by event.id as long as they are stored.
+	PruneBatches(ctx context.Context, before time.Time) (int64, error)
 
 	Close() error
 }

@@ -10,6 +10,15 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
+// PruneBatches deletes the batch records committed before the time given.
+func (s *Store) PruneBatches(ctx context.Context, before time.Time) (int64, error) {
+	tag, err := s.pool.Exec(ctx, "DELETE FROM batches WHERE committed_ns < $1", before.UnixNano())
+	if err != nil {
+		return 0, fmt.Errorf("prune batches: %w", err)
+	}
+	return tag.RowsAffected(), nil
+}
+
 // Expire deletes events older than the cutoff of their category (the first
 // of event.category; fallback for the others; a zero time keeps
 // everything). Partitions entirely older than every cutoff are dropped.

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -89,5 +90,69 @@ func BenchmarkQueries(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkInsertCost measures what the day table's schema costs per event
+// in plain multi-row INSERTs (no store code around them), by commit size:
+// the full schema, only the unique id index, and the full schema without
+// the JSON document. It is the measurement behind "Ingest and the index
+// set" in docs/storage.md.
+func BenchmarkInsertCost(b *testing.B) {
+	evs := storetest.FleetEvents(65536, benchEnd, 1, 1)
+	rows := make([]row, len(evs))
+	for i := range evs {
+		r, err := toRow(&evs[i])
+		if err != nil {
+			b.Fatal(err)
+		}
+		rows[i] = r
+	}
+	const day = 20261107
+	full := partitionDDL(day)
+	for _, v := range []struct {
+		name  string
+		ddl   []string
+		noDoc bool
+	}{{"full", full, false}, {"id-only", full[:2], false}, {"full-no-doc", full, true}} {
+		for _, per := range []int{1024, 8192} {
+			b.Run(fmt.Sprintf("%s/commit-%d", v.name, per), func(b *testing.B) {
+				db := openDB(dsn(filepath.Join(b.TempDir(), "c.db"), "FULL", immediate), "", "")
+				defer db.Close()
+				db.SetMaxOpenConns(1)
+				for _, stmt := range v.ddl {
+					if _, err := db.Exec(stmt); err != nil {
+						b.Fatal(err)
+					}
+				}
+				n := 0
+				for b.Loop() {
+					for start := 0; start < len(rows); start += per {
+						tx, err := db.Begin()
+						if err != nil {
+							b.Fatal(err)
+						}
+						chunk := make([]row, 0, per)
+						for _, r := range rows[start:min(start+per, len(rows))] {
+							r.args[0] = fmt.Sprintf("%s-%d", r.args[0], n) // fresh ids: nothing deduplicated
+							if v.noDoc {
+								r.args[18] = ""
+							}
+							chunk = append(chunk, r)
+							n++
+						}
+						sc := stmtCache{}
+						if _, err := insertRows(context.Background(), tx, sc, day, chunk); err != nil {
+							b.Fatal(err)
+						}
+						sc.close()
+						if err := tx.Commit(); err != nil {
+							b.Fatal(err)
+						}
+					}
+				}
+				b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(n), "µs/event")
+			})
+		}
 	}
 }

@@ -53,6 +53,18 @@ func (s *Store) Expire(ctx context.Context, cutoff map[string]time.Time, fallbac
 // dropDay drops a day: first its trigram index (a crash before the event
 // table goes leaves a day the indexer indexes again from its start), then
 // its table.
+// PruneBatches deletes the batch records committed before the time given.
+func (s *Store) PruneBatches(ctx context.Context, before time.Time) (int64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	res, err := s.w.ExecContext(ctx, "DELETE FROM batches WHERE committed_ns < ?", before.UnixNano())
+	if err != nil {
+		return 0, fmt.Errorf("prune batches: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n, nil
+}
+
 func (s *Store) dropDay(ctx context.Context, day int) (int64, error) {
 	s.fmu.Lock()
 	defer s.fmu.Unlock()

@@ -22,6 +22,35 @@ func count(t testing.TB, s store.Store, q string) int64 {
 	return n
 }
 
+// testPruneBatches: pruned batch records no longer answer Duplicate, and
+// the events of a batch sent again are still stored once (by event.id).
+func testPruneBatches(t *testing.T, open Opener) {
+	s, _ := newStore(t, open)
+	ctx := context.Background()
+	evs := Corpus(20, 3)
+	for seq := uint64(1); seq <= 2; seq++ {
+		if _, err := s.Ingest(ctx, store.Batch{AgentID: "a1", Seq: seq, Events: evs[(seq-1)*10 : seq*10]}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := s.PruneBatches(ctx, time.Now().Add(-time.Hour)); err != nil || n != 0 {
+		t.Fatalf("prune before the batches: %d, %v; want 0", n, err)
+	}
+	if res, err := s.Ingest(ctx, store.Batch{AgentID: "a1", Seq: 1, Events: evs[:10]}); err != nil || !res.Duplicate {
+		t.Fatalf("re-sent batch before pruning: %+v, %v; want Duplicate", res, err)
+	}
+	if n, err := s.PruneBatches(ctx, time.Now().Add(time.Hour)); err != nil || n != 2 {
+		t.Fatalf("prune after the batches: %d, %v; want 2", n, err)
+	}
+	res, err := s.Ingest(ctx, store.Batch{AgentID: "a1", Seq: 1, Events: evs[:10]})
+	if err != nil || res.Duplicate || res.Stored != 0 || len(res.New) != 0 {
+		t.Fatalf("re-sent batch after pruning: %+v, %v; want not Duplicate and nothing stored", res, err)
+	}
+	if n := count(t, s, ""); n != 20 {
+		t.Errorf("stored %d events, want 20", n)
+	}
+}
+
 func testIngestDedup(t *testing.T, open Opener) {
 	s, _ := newStore(t, open)
 	ctx := context.Background()

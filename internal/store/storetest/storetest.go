@@ -28,6 +28,7 @@ func Run(t *testing.T, open Opener) {
 		fn   func(*testing.T, Opener)
 	}{
 		{"IngestDedup", testIngestDedup},
+		{"PruneBatches", testPruneBatches},
 		{"SampleQueries", testSampleQueries},
 		{"ReferenceQueries", testReferenceQueries},
 		{"TimeRanges", testTimeRanges},
