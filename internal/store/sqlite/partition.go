@@ -214,4 +214,5 @@ type queryer interface {
 
 type execPreparer interface {
 	PrepareContext(ctx context.Context, query string) (*sql.Stmt, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
