@@ -100,8 +100,33 @@ func ParseLine(line []byte, offset int64, opts Options) ([]event.Event, error) {
 	if h.Time.IsZero() {
 		h.Time = opts.Ref
 	}
-	b := &builder{h: h, line: strings.TrimRight(string(line), "\r\n"), opts: opts, offset: offset}
+	b := &builder{h: h, line: strings.TrimRight(string(line), "\r\n"), source: opts.Source, pos: strconv.FormatInt(offset, 10)}
 	return b.parse(h.Msg), nil
+}
+
+// RecordID names a record for event IDs: the log it came from and the
+// record's stable position there (a journal entry's cursor).
+type RecordID struct {
+	Source string
+	Key    string
+}
+
+// ParseRecord reads one record whose envelope a structured log (the systemd
+// journal) already gives, with the same message parsers as ParseLine: no
+// syslog header is parsed, h says when (it must be set), where and which
+// program. A legacy "prog(module)" Program is split as ParseHeader splits
+// it, and a message longer than MaxLineBytes is cut. The events' message is
+// h.Line(). Event IDs derive from id and the record, so reading the record
+// again gives the same IDs.
+func ParseRecord(h Header, id RecordID) []event.Event {
+	if len(h.Msg) > MaxLineBytes {
+		h.Msg = h.Msg[:MaxLineBytes]
+	}
+	if h.Module == "" {
+		splitModule(&h)
+	}
+	b := &builder{h: h, line: h.Line(), source: id.Source, pos: id.Key}
+	return b.parse(h.Msg)
 }
 
 // ParseAll reads every line of r and returns the events, with the lines that
@@ -150,11 +175,12 @@ func readBoundedLine(br *bufio.Reader) ([]byte, int, error) {
 
 // builder makes the events of one line.
 type builder struct {
-	h      Header
-	line   string
-	opts   Options
-	offset int64
-	n      int // events made so far, part of each ID
+	h    Header
+	line string
+	// source and pos (a file and byte offset, or a journal and cursor) name
+	// the line in event IDs.
+	source, pos string
+	n           int // events made so far, part of each ID
 }
 
 func (b *builder) parse(msg string) []event.Event {
@@ -218,7 +244,7 @@ func (b *builder) ev(action, outcome string, cats []string, types []string) even
 		Timestamp: b.h.Time,
 		Message:   b.line,
 		Event: event.Meta{
-			ID:       event.DeterministicID(b.h.Time, b.opts.Source, strconv.FormatInt(b.offset, 10), strconv.Itoa(b.n), b.line),
+			ID:       event.DeterministicID(b.h.Time, b.source, b.pos, strconv.Itoa(b.n), b.line),
 			Kind:     event.KindEvent,
 			Category: cats,
 			Type:     types,

@@ -33,6 +33,40 @@ type Options struct {
 	Source string
 }
 
+// lineTime is the timestamp of Line: rsyslog's RSYSLOG_FileFormat.
+const lineTime = "2006-01-02T15:04:05.000000-07:00"
+
+// Line writes the header and message as one syslog line, the way rsyslog's
+// RSYSLOG_FileFormat writes it: "2024-05-01T08:00:00.000000+00:00 host
+// prog[pid]: msg" (an empty host is "-"; the tag is left out without a
+// program and the pid without one). The time is written in UTC so that the
+// line, which is part of event IDs, does not depend on the reader's zone.
+// ParseHeader reads the line back into the same header.
+func (h Header) Line() string {
+	var b strings.Builder
+	b.Grow(len(lineTime) + len(h.Host) + len(h.Program) + len(h.Module) + len(h.Msg) + 32)
+	b.WriteString(h.Time.UTC().Format(lineTime))
+	b.WriteByte(' ')
+	if h.Host == "" {
+		b.WriteByte('-')
+	} else {
+		b.WriteString(h.Host)
+	}
+	b.WriteByte(' ')
+	if h.Program != "" {
+		b.WriteString(h.Program)
+		if h.Module != "" {
+			b.WriteString("(" + h.Module + ")")
+		}
+		if h.PID >= 0 {
+			b.WriteString("[" + strconv.FormatInt(h.PID, 10) + "]")
+		}
+		b.WriteString(": ")
+	}
+	b.WriteString(h.Msg)
+	return b.String()
+}
+
 var months = map[string]time.Month{
 	"Jan": time.January, "Feb": time.February, "Mar": time.March, "Apr": time.April,
 	"May": time.May, "Jun": time.June, "Jul": time.July, "Aug": time.August,
