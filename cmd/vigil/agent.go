@@ -22,6 +22,7 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var fimPaths, authLogs, sets cli.StringList
 	fs.Var(&fimPaths, "fim-path", "watch `DIR` for file changes instead of the default paths (repeatable)")
 	fs.Var(&authLogs, "auth-log", "read this auth log `FILE` instead of the default ones (repeatable)")
+	journalDir := fs.String("journal-dir", "", "read the systemd journal files of `DIR` instead of the auth logs")
 	fs.Var(&sets, "set", "set any configuration `KEY=VALUE` (dotted key, YAML value; repeatable), e.g. collectors.audit.mode=observer")
 	fromStart := fs.Bool("from-start", false, "on a first start, read existing log files from the beginning")
 	stateDir := fs.String("state", "", "state `DIR` (identity, positions, baselines)")
@@ -61,6 +62,9 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			set("collectors.fim.paths=" + yamlList(fimPaths.Values))
 		case "auth-log":
 			set("collectors.login.auth_logs=" + yamlList(authLogs.Values))
+		case "journal-dir":
+			set("collectors.login.journal_dir=" + yamlString(*journalDir))
+			set("collectors.login.journal=on")
 		case "from-start":
 			cfg.FromStart = *fromStart
 		case "state":
@@ -103,6 +107,12 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 // yamlList renders strings as a YAML flow list (JSON is valid YAML).
 func yamlList(v []string) string {
 	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// yamlString renders a string as a YAML scalar (a JSON string is valid YAML).
+func yamlString(s string) string {
+	b, _ := json.Marshal(s)
 	return string(b)
 }
 

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/vigil-sec/vigil/internal/event"
+	"github.com/vigil-sec/vigil/internal/journal/journaltest"
 	"github.com/vigil-sec/vigil/internal/livetest"
 	"github.com/vigil-sec/vigil/internal/shareddata"
 )
@@ -125,6 +126,37 @@ func TestAgentLoginReplay(t *testing.T) {
 	}
 }
 
+// TestAgentJournalDir: `vigil agent --journal-dir DIR` reads a real journal
+// directory (written by systemd-journal-remote) through journalctl instead
+// of the auth logs.
+func TestAgentJournalDir(t *testing.T) {
+	journaltest.Need(t)
+	dir := t.TempDir()
+	at := time.Date(2024, 5, 1, 8, 0, 0, 0, time.UTC)
+	journaltest.Write(t, filepath.Join(dir, "x.journal"),
+		journaltest.Syslog(at, "web1", "sshd", 10, 4, "Failed password for root from 198.51.100.7 port 4000 ssh2"),
+		journaltest.Syslog(at.Add(time.Second), "web1", "kernel", 0, 0, "eth0: link up"))
+	out, stop := startAgent(t, "--output", "-", "--collectors", "login", "--journal-dir", dir, "--from-start")
+	logins := func(evs []event.Event) []event.Event {
+		var out []event.Event
+		for _, e := range evs {
+			if e.Event.Action == event.ActionSSHLogin {
+				out = append(out, e)
+			}
+		}
+		return out
+	}
+	waitEvents(t, out, 20*time.Second, func(evs []event.Event) bool { return len(logins(evs)) >= 1 })
+	stop()
+	got := logins(out.events(t))
+	if len(got) != 1 || got[0].Event.Outcome != event.OutcomeFailure || got[0].User.Name != "root" || got[0].Source.IP != "198.51.100.7" {
+		t.Fatalf("ssh_login events %+v, want root's failure from 198.51.100.7", got)
+	}
+	if !strings.HasSuffix(got[0].Message, " web1 sshd[10]: Failed password for root from 198.51.100.7 port 4000 ssh2") {
+		t.Errorf("message %q", got[0].Message)
+	}
+}
+
 // TestAgentFIM: create, update (with the new sha256) and delete of files in a
 // watched directory are reported within 2 seconds each.
 func TestAgentFIM(t *testing.T) {
@@ -207,11 +239,11 @@ func TestAgentAuditExecLoop(t *testing.T) {
 
 func TestAgentPrintConfig(t *testing.T) {
 	var out bytes.Buffer
-	if err := run(context.Background(), []string{"agent", "--print-config", "--fim-path", "/srv", "--auth-log", "/x.log"}, &out, io.Discard); err != nil {
+	if err := run(context.Background(), []string{"agent", "--print-config", "--fim-path", "/srv", "--auth-log", "/x.log", "--journal-dir", "/j"}, &out, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	s := out.String()
-	for _, want := range []string{"paths: [/srv]", "auth_logs: [/x.log]", "  audit:", "  network:", "  inventory:"} {
+	for _, want := range []string{"paths: [/srv]", "auth_logs: [/x.log]", `journal: "on"`, "journal_dir: /j", "  audit:", "  network:", "  inventory:"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("--print-config lacks %q", want)
 		}
