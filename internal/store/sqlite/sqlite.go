@@ -133,7 +133,7 @@ type connector struct {
 }
 
 func (c connector) Connect(context.Context) (driver.Conn, error) { return c.d.Open(c.dsn) }
-func (c connector) Driver() driver.Driver                         { return c.d }
+func (c connector) Driver() driver.Driver                        { return c.d }
 
 // Open opens (creating if needed) the store in file and applies pending
 // migrations. Close stops the background indexer and closes the database.
