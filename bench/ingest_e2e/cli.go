@@ -86,11 +86,13 @@ func compareCLI(ctx context.Context, dir, db string, stored int64, window time.D
 func sqlite3(ctx context.Context, db, script string) (string, time.Duration, error) {
 	cmd := exec.CommandContext(ctx, "sqlite3", "-bail", db)
 	cmd.Stdin = strings.NewReader(script)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
 	t := time.Now()
 	b, err := cmd.Output()
 	d := time.Since(t)
 	if err != nil {
-		return "", 0, fmt.Errorf("sqlite3: %w: %s", err, b)
+		return "", 0, fmt.Errorf("sqlite3: %w: %s", err, strings.TrimSpace(stderr.String()))
 	}
 	return string(b), d, nil
 }
