@@ -2,7 +2,9 @@
 // scan results: the Store interface, its errors, and the types that cross it.
 // Two implementations exist (store/sqlite, the embedded default, and
 // store/postgres, for fleets); store/storetest is the conformance suite both
-// must pass.
+// must pass. What the two do alike apart from their SQL is defined here once:
+// an event's indexed columns, day partitions and retention, argument checks
+// and limits, search cursors, the alert helpers and the migration files.
 package store
 
 import (

@@ -5,13 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/vigil-sec/vigil/internal/detect"
+	"github.com/vigil-sec/vigil/internal/store"
 )
 
 var _ detect.AlertStore = (*Store)(nil)
@@ -46,7 +46,7 @@ func (s *Store) UpsertAlert(ctx context.Context, a detect.Alert, window time.Dur
 		now := s.now().UTC()
 		k, err := alertByQuery(ctx, tx, "SELECT doc FROM alerts WHERE dedup_key = $1 ORDER BY seq DESC LIMIT 1", a.DedupKey)
 		switch {
-		case err == nil && k.Status != detect.StatusClosed && (window == 0 || !a.FirstSeen.After(k.LastSeen.Add(window))):
+		case err == nil && store.FoldsInto(&a, &k, window):
 			detect.Fold(&k, &a)
 			k.UpdatedAt = now
 			out = k
@@ -93,53 +93,22 @@ func (s *Store) ListAlerts(ctx context.Context, f detect.Filter) ([]detect.Alert
 	if err := f.Validate(); err != nil {
 		return nil, fmt.Errorf("list alerts: %w", err)
 	}
-	var where []string
-	var args []any
-	add := func(cond string, v any) {
-		args = append(args, v)
-		where = append(where, cond+" $"+strconv.Itoa(len(args)))
-	}
-	if f.Status != "" {
-		add("status =", f.Status)
-	}
-	if f.MinLevel != "" {
-		add("level_rank >=", detect.LevelRank(f.MinLevel))
-	}
-	if !f.Since.IsZero() {
-		add("last_seen_ns >=", f.Since.UnixNano())
-	}
-	if f.Host != "" {
-		add("host_name =", pgText(f.Host))
-	}
-	if f.RuleID != "" {
-		add("rule_id =", pgText(f.RuleID))
-	}
-	q := "SELECT doc FROM alerts"
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
-	q += " ORDER BY last_seen_ns DESC, id"
-	if f.Limit > 0 {
-		args = append(args, f.Limit)
-		q += " LIMIT $" + strconv.Itoa(len(args))
+	q, args := store.ListAlertsQuery(f, dialect{}.Param)
+	for i, a := range args {
+		// Host and rule ID as stored (see UpsertAlert); the other strings
+		// were validated.
+		if v, ok := a.(string); ok {
+			args[i] = pgText(v)
+		}
 	}
 	rows, err := s.pool.Query(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list alerts: %w", err)
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (detect.Alert, error) {
-		var doc []byte
-		var a detect.Alert
-		if err := r.Scan(&doc); err != nil {
-			return a, err
-		}
-		return a, json.Unmarshal(doc, &a)
-	})
+	defer rows.Close()
+	out, err := store.DecodeJSONRows[detect.Alert](rows)
 	if err != nil {
 		return nil, fmt.Errorf("list alerts: %w", err)
-	}
-	if out == nil {
-		out = []detect.Alert{}
 	}
 	return out, nil
 }
@@ -156,21 +125,9 @@ func (s *Store) UpdateAlert(ctx context.Context, id string, u detect.Update) (de
 		if err != nil {
 			return err
 		}
-		now := s.now().UTC()
-		if u.Note != nil {
-			if len(a.Notes) >= detect.MaxNotes {
-				return fmt.Errorf("%w: alert already has %d notes", detect.ErrInvalid, detect.MaxNotes)
-			}
-			n := *u.Note
-			if n.Time.IsZero() {
-				n.Time = now
-			}
-			a.Notes = append(a.Notes, n)
+		if err := store.ApplyAlertUpdate(&a, u, s.now().UTC()); err != nil {
+			return err
 		}
-		if u.Status != "" {
-			a.Status = u.Status
-		}
-		a.UpdatedAt = now
 		out = a
 		return saveAlert(ctx, tx, &a)
 	})
@@ -197,16 +154,5 @@ type rowQuerier interface {
 // alertByQuery returns the alert of a one-column doc query; ErrNotFound
 // when there is none.
 func alertByQuery(ctx context.Context, db rowQuerier, q string, arg any) (detect.Alert, error) {
-	var doc []byte
-	if err := db.QueryRow(ctx, q, arg).Scan(&doc); err != nil {
-		if errors.Is(err, pgx.ErrNoRows) {
-			return detect.Alert{}, detect.ErrNotFound
-		}
-		return detect.Alert{}, err
-	}
-	var a detect.Alert
-	if err := json.Unmarshal(doc, &a); err != nil {
-		return detect.Alert{}, fmt.Errorf("decode alert: %w", err)
-	}
-	return a, nil
+	return store.DecodeJSONRow[detect.Alert](db.QueryRow(ctx, q, arg), pgx.ErrNoRows, detect.ErrNotFound)
 }

@@ -6,17 +6,8 @@ import (
 	"time"
 
 	"github.com/vigil-sec/vigil/internal/event"
+	"github.com/vigil-sec/vigil/internal/store"
 )
-
-// columns maps the indexed fields to their columns; the rest is read from
-// the JSONB document.
-var columns = map[string]string{
-	"@timestamp": "ts", "event.id": "id", "host.id": "host_id", "host.name": "host_name",
-	"event.action": "action", "event.outcome": "outcome", "event.kind": "kind", "event.dataset": "dataset",
-	"user.name": "user_name", "process.name": "process_name", "process.executable": "process_executable",
-	"process.command_line": "command_line", "message": "message",
-	"source.ip": "source_ip", "destination.ip": "destination_ip", "file.path": "file_path",
-}
 
 type dialect struct{}
 
@@ -40,7 +31,8 @@ func jsonPath(field string) string {
 }
 
 func (dialect) Scalar(field string, kind event.FieldKind) string {
-	if c, ok := columns[field]; ok {
+	// An indexed column, or else the document.
+	if c, ok := store.Column(field); ok {
 		return c
 	}
 	x := "(doc #>> " + jsonPath(field) + ")"

@@ -3,11 +3,12 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/vigil-sec/vigil/internal/store"
 )
 
 // PruneBatches deletes the batch records committed before the time given.
@@ -23,19 +24,7 @@ func (s *Store) PruneBatches(ctx context.Context, before time.Time) (int64, erro
 // of event.category; fallback for the others; a zero time keeps
 // everything). Partitions entirely older than every cutoff are dropped.
 func (s *Store) Expire(ctx context.Context, cutoff map[string]time.Time, fallback time.Time) (int64, error) {
-	whole := fallback
-	cats := make([]string, 0, len(cutoff))
-	for c, t := range cutoff {
-		cats = append(cats, c)
-		if t.IsZero() || whole.IsZero() {
-			whole = time.Time{}
-			continue
-		}
-		if t.Before(whole) {
-			whole = t
-		}
-	}
-	sort.Strings(cats)
+	whole, cats := store.RetentionPlan(cutoff, fallback)
 	var total int64
 	if !whole.IsZero() {
 		n, err := s.dropDays(ctx, whole)

@@ -3,7 +3,6 @@ package postgres
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -24,58 +23,28 @@ type columnsArrays struct {
 }
 
 func (c *columnsArrays) add(e *event.Event) error {
-	if e.Event.ID == "" {
-		e.Event.ID = event.NewID(e.Timestamp)
-	}
-	doc, err := json.Marshal(e)
+	doc, err := store.EncodeEvent(e)
 	if err != nil {
-		return fmt.Errorf("encode event %s: %w", e.Event.ID, err)
+		return err
 	}
-	var cat, cats string
-	if len(e.Event.Category) > 0 {
-		cat = e.Event.Category[0]
-	}
-	if len(e.Event.Category) > 1 {
-		b, _ := json.Marshal(e.Event.Category)
-		cats = string(b)
-	}
-	var hostID, hostName, userName, pName, pExe, cmd, src, dst, file string
-	if e.Host != nil {
-		hostID, hostName = e.Host.ID, e.Host.Name
-	}
-	if e.User != nil {
-		userName = e.User.Name
-	}
-	if e.Process != nil {
-		pName, pExe, cmd = e.Process.Name, e.Process.Executable, e.Process.CommandLine
-	}
-	if e.Source != nil {
-		src = e.Source.IP
-	}
-	if e.Destination != nil {
-		dst = e.Destination.IP
-	}
-	if e.File != nil {
-		file = e.File.Path
-	}
+	col := store.ColumnsOf(e)
 	// PostgreSQL text holds neither NUL nor invalid UTF-8, and jsonb no
 	// \u0000: both become U+FFFD (encoding/json already did so for invalid
 	// UTF-8 in the document).
-	for _, p := range []*string{&hostID, &hostName, &cat, &userName, &pName, &pExe, &cmd, &src, &dst, &file} {
+	for _, p := range []*string{&col.ID, &col.HostID, &col.HostName, &col.Category, &col.Action, &col.Outcome, &col.Kind,
+		&col.Dataset, &col.UserName, &col.ProcessName, &col.ProcessExecutable, &col.CommandLine, &col.Message,
+		&col.SourceIP, &col.DestinationIP, &col.FilePath} {
 		*p = pgText(*p)
 	}
-	e.Event.ID, e.Event.Action, e.Event.Outcome = pgText(e.Event.ID), pgText(e.Event.Action), pgText(e.Event.Outcome)
-	e.Event.Kind, e.Event.Dataset, e.Message = pgText(e.Event.Kind), pgText(e.Event.Dataset), pgText(e.Message)
 	doc = bytes.ReplaceAll(doc, []byte(`\u0000`), []byte(`\ufffd`))
-	c.id = append(c.id, e.Event.ID)
-	c.ts = append(c.ts, e.Timestamp.UnixNano())
-	c.hostID, c.hostName = append(c.hostID, hostID), append(c.hostName, hostName)
-	c.category, c.categories = append(c.category, cat), append(c.categories, cats)
-	c.action, c.outcome = append(c.action, e.Event.Action), append(c.outcome, e.Event.Outcome)
-	c.kind, c.dataset = append(c.kind, e.Event.Kind), append(c.dataset, e.Event.Dataset)
-	c.userName, c.pName, c.pExe = append(c.userName, userName), append(c.pName, pName), append(c.pExe, pExe)
-	c.cmd, c.message = append(c.cmd, cmd), append(c.message, e.Message)
-	c.src, c.dst, c.file = append(c.src, src), append(c.dst, dst), append(c.file, file)
+	c.id, c.ts = append(c.id, col.ID), append(c.ts, col.TS)
+	c.hostID, c.hostName = append(c.hostID, col.HostID), append(c.hostName, col.HostName)
+	c.category, c.categories = append(c.category, col.Category), append(c.categories, col.Categories)
+	c.action, c.outcome = append(c.action, col.Action), append(c.outcome, col.Outcome)
+	c.kind, c.dataset = append(c.kind, col.Kind), append(c.dataset, col.Dataset)
+	c.userName, c.pName, c.pExe = append(c.userName, col.UserName), append(c.pName, col.ProcessName), append(c.pExe, col.ProcessExecutable)
+	c.cmd, c.message = append(c.cmd, col.CommandLine), append(c.message, col.Message)
+	c.src, c.dst, c.file = append(c.src, col.SourceIP), append(c.dst, col.DestinationIP), append(c.file, col.FilePath)
 	c.doc = append(c.doc, string(doc))
 	return nil
 }
@@ -113,7 +82,7 @@ func (s *Store) Ingest(ctx context.Context, b store.Batch) (store.IngestResult, 
 		if err := c.add(&e); err != nil {
 			return store.IngestResult{}, fmt.Errorf("ingest: %w: %w", err, store.ErrBadRequest)
 		}
-		if d := dayOf(e.Timestamp); !dayset[d] {
+		if d := store.DayOf(e.Timestamp); !dayset[d] {
 			dayset[d] = true
 			days = append(days, d)
 		}

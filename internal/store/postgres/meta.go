@@ -2,8 +2,6 @@ package postgres
 
 import (
 	"context"
-	"crypto/subtle"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -15,12 +13,9 @@ import (
 
 // UpsertHost records or replaces a host.
 func (s *Store) UpsertHost(ctx context.Context, h store.Host) error {
-	if h.ID == "" {
-		return fmt.Errorf("upsert host: empty id: %w", store.ErrBadRequest)
-	}
-	doc, err := json.Marshal(h)
+	doc, err := store.EncodeHost(h)
 	if err != nil {
-		return fmt.Errorf("upsert host %s: %w", h.ID, err)
+		return err
 	}
 	_, err = s.pool.Exec(ctx, `INSERT INTO hosts (id, name, doc) VALUES ($1, $2, $3::jsonb)
 		ON CONFLICT (id) DO UPDATE SET name = excluded.name, doc = excluded.doc`, h.ID, h.Name, string(doc))
@@ -32,17 +27,10 @@ func (s *Store) UpsertHost(ctx context.Context, h store.Host) error {
 
 // Host returns one host, or ErrNotFound.
 func (s *Store) Host(ctx context.Context, id string) (store.Host, error) {
-	var doc []byte
-	err := s.pool.QueryRow(ctx, "SELECT doc::text FROM hosts WHERE id = $1", id).Scan(&doc)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return store.Host{}, fmt.Errorf("host %q: %w", id, store.ErrNotFound)
-	}
+	row := s.pool.QueryRow(ctx, "SELECT doc::text FROM hosts WHERE id = $1", id)
+	h, err := store.DecodeJSONRow[store.Host](row, pgx.ErrNoRows, store.ErrNotFound)
 	if err != nil {
 		return store.Host{}, fmt.Errorf("host %q: %w", id, err)
-	}
-	var h store.Host
-	if err := json.Unmarshal(doc, &h); err != nil {
-		return store.Host{}, fmt.Errorf("host %q: decode: %w", id, err)
 	}
 	return h, nil
 }
@@ -112,17 +100,14 @@ func (s *Store) UseToken(ctx context.Context, id string, secretHash []byte, now 
 		var expires int64
 		var uses int
 		err := tx.QueryRow(ctx, "SELECT secret_hash, expires_ns, uses_left FROM tokens WHERE id = $1 FOR UPDATE", id).Scan(&hash, &expires, &uses)
-		if errors.Is(err, pgx.ErrNoRows) || (err == nil && subtle.ConstantTimeCompare(hash, secretHash) != 1) {
+		if errors.Is(err, pgx.ErrNoRows) {
 			return store.ErrNotFound
 		}
 		if err != nil {
 			return err
 		}
-		if now.UnixNano() >= expires {
-			return fmt.Errorf("expired: %w", store.ErrConflict)
-		}
-		if uses <= 0 {
-			return fmt.Errorf("used up: %w", store.ErrConflict)
+		if err := store.CheckTokenUse(hash, secretHash, expires, uses, now); err != nil {
+			return err
 		}
 		_, err = tx.Exec(ctx, "UPDATE tokens SET uses_left = uses_left - 1 WHERE id = $1", id)
 		return err

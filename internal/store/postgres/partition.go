@@ -4,19 +4,11 @@ import (
 	"context"
 	"fmt"
 	"strconv"
-	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/vigil-sec/vigil/internal/store"
 )
-
-func dayOf(t time.Time) int {
-	y, m, d := t.UTC().Date()
-	return y*10000 + int(m)*100 + d
-}
-
-func dayStart(day int) time.Time {
-	return time.Date(day/10000, time.Month(day/100%100), day%100, 0, 0, 0, 0, time.UTC)
-}
 
 func partTable(day int) string { return "events_" + strconv.Itoa(day) }
 
@@ -31,7 +23,7 @@ func (s *Store) ensureDays(ctx context.Context, days []int) error {
 		if known {
 			continue
 		}
-		start := dayStart(day)
+		start := store.DayStart(day)
 		err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 			if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", int64(lockKey)); err != nil {
 				return err

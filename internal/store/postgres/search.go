@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -18,12 +17,12 @@ import (
 	"github.com/vigil-sec/vigil/internal/store"
 )
 
-// Limits of searches and aggregations (the same as store/sqlite's).
+// Limits of searches and aggregations: store's, the same as store/sqlite's.
 const (
-	DefaultLimit = 100
-	MaxLimit     = 10000
-	MaxBuckets   = 10000
-	MaxTop       = 1000
+	DefaultLimit = store.DefaultLimit
+	MaxLimit     = store.MaxLimit
+	MaxBuckets   = store.MaxBuckets
+	MaxTop       = store.MaxTop
 )
 
 type compiled struct {
@@ -66,40 +65,16 @@ func timeCond(args *[]any, from, to time.Time) string {
 	return strings.Join(conds, " AND ")
 }
 
-type cursor struct{ ts, seq int64 }
-
-func (c cursor) String() string {
-	return base64.RawURLEncoding.EncodeToString([]byte("1." + strconv.FormatInt(c.ts, 10) + "." + strconv.FormatInt(c.seq, 10)))
-}
-
-func parseCursor(s string) (cursor, error) {
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	parts := strings.Split(string(b), ".")
-	if err != nil || len(parts) != 3 || parts[0] != "1" {
-		return cursor{}, fmt.Errorf("search: malformed cursor: %w", store.ErrBadRequest)
-	}
-	ts, err1 := strconv.ParseInt(parts[1], 10, 64)
-	seq, err2 := strconv.ParseInt(parts[2], 10, 64)
-	if err1 != nil || err2 != nil {
-		return cursor{}, fmt.Errorf("search: malformed cursor: %w", store.ErrBadRequest)
-	}
-	return cursor{ts, seq}, nil
-}
-
 // Search returns matching events newest first (by time, then insertion).
 func (s *Store) Search(ctx context.Context, q store.Search) (store.SearchResult, error) {
 	c, err := compileQuery(q.Query)
 	if err != nil {
 		return store.SearchResult{}, err
 	}
-	limit := q.Limit
-	if limit <= 0 {
-		limit = DefaultLimit
-	}
-	limit = min(limit, MaxLimit)
-	var after *cursor
+	limit := store.PageLimit(q.Limit)
+	var after *store.Cursor
 	if q.Cursor != "" {
-		cur, err := parseCursor(q.Cursor)
+		cur, err := store.ParseCursor(q.Cursor)
 		if err != nil {
 			return store.SearchResult{}, err
 		}
@@ -112,7 +87,7 @@ func (s *Store) Search(ctx context.Context, q store.Search) (store.SearchResult,
 	}
 	defer tx.Rollback(ctx)
 	var res store.SearchResult
-	var last cursor
+	var last store.Cursor
 	for _, w := range searchWindows(q.From, q.To) {
 		if err := searchWindow(ctx, tx, c, w[0], w[1], after, limit-len(res.Events), &res, &last); err != nil {
 			return store.SearchResult{}, fmt.Errorf("search: %w", err)
@@ -152,12 +127,12 @@ func searchWindows(from, to time.Time) [][2]time.Time {
 	return ws
 }
 
-func searchWindow(ctx context.Context, tx pgx.Tx, c compiled, from, to time.Time, after *cursor, limit int,
-	res *store.SearchResult, last *cursor) error {
+func searchWindow(ctx context.Context, tx pgx.Tx, c compiled, from, to time.Time, after *store.Cursor, limit int,
+	res *store.SearchResult, last *store.Cursor) error {
 	args := c.args
 	sqlText := "SELECT seq, ts, doc FROM events WHERE " + timeCond(&args, from, to)
 	if after != nil {
-		t, n := bind(&args, after.ts), bind(&args, after.seq)
+		t, n := bind(&args, after.TS), bind(&args, after.Seq)
 		sqlText += " AND (ts < " + t + " OR (ts = " + t + " AND seq < " + n + "))"
 	}
 	sqlText += " AND (" + c.where + ") ORDER BY ts DESC, seq DESC LIMIT " + bind(&args, limit)
@@ -168,7 +143,7 @@ func searchWindow(ctx context.Context, tx pgx.Tx, c compiled, from, to time.Time
 	defer rows.Close()
 	for rows.Next() {
 		var doc []byte
-		if err := rows.Scan(&last.seq, &last.ts, &doc); err != nil {
+		if err := rows.Scan(&last.Seq, &last.TS, &doc); err != nil {
 			return err
 		}
 		var e event.Event
@@ -197,12 +172,9 @@ func (s *Store) Count(ctx context.Context, q query.Node, from, to time.Time) (in
 
 // Histogram counts matching events per interval over [from, to).
 func (s *Store) Histogram(ctx context.Context, q query.Node, from, to time.Time, interval time.Duration) ([]store.Bucket, error) {
-	if from.IsZero() || to.IsZero() || !from.Before(to) || interval <= 0 {
-		return nil, fmt.Errorf("histogram: needs from < to and a positive interval: %w", store.ErrBadRequest)
-	}
-	nb := (to.Sub(from) + interval - 1) / interval
-	if nb > MaxBuckets {
-		return nil, fmt.Errorf("histogram: %d buckets, at most %d: %w", nb, MaxBuckets, store.ErrBadRequest)
+	nb, err := store.CheckHistogram(from, to, interval)
+	if err != nil {
+		return nil, err
 	}
 	c, err := compileQuery(q)
 	if err != nil {
@@ -218,33 +190,17 @@ func (s *Store) Histogram(ctx context.Context, q query.Node, from, to time.Time,
 	}
 	defer rows.Close()
 	counts := make([]int64, nb)
-	for rows.Next() {
-		var b, n int64
-		if err := rows.Scan(&b, &n); err != nil {
-			return nil, fmt.Errorf("histogram: %w", err)
-		}
-		if b >= 0 && b < int64(nb) {
-			counts[b] += n
-		}
-	}
-	if err := rows.Err(); err != nil {
+	if err := store.AddBucketCounts(rows, counts); err != nil {
 		return nil, fmt.Errorf("histogram: %w", err)
 	}
-	out := make([]store.Bucket, nb)
-	for i := range out {
-		out[i] = store.Bucket{Time: from.Add(time.Duration(i) * interval).UTC(), Count: counts[i]}
-	}
-	return out, nil
+	return store.Histogram(from, interval, counts), nil
 }
 
 // Top returns the n most frequent values of field among matching events.
 func (s *Store) Top(ctx context.Context, q query.Node, field string, from, to time.Time, n int) ([]store.Bucket, error) {
-	kind, ok := event.KindOf(field)
-	if !ok {
-		return nil, fmt.Errorf("top: unknown field %q: %w", field, store.ErrBadRequest)
-	}
-	if n <= 0 || n > MaxTop {
-		return nil, fmt.Errorf("top: n must be 1 to %d: %w", MaxTop, store.ErrBadRequest)
+	kind, err := store.CheckTop(field, n)
+	if err != nil {
+		return nil, err
 	}
 	c, err := compileQuery(q)
 	if err != nil {

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/vigil-sec/vigil/internal/detect"
@@ -36,7 +35,7 @@ func (s *Store) UpsertAlert(ctx context.Context, a detect.Alert, window time.Dur
 		now := s.opts.Now().UTC()
 		k, err := alertByQuery(ctx, tx, "SELECT doc FROM alerts WHERE dedup_key = ? ORDER BY seq DESC LIMIT 1", a.DedupKey)
 		switch {
-		case err == nil && k.Status != detect.StatusClosed && (window == 0 || !a.FirstSeen.After(k.LastSeen.Add(window))):
+		case err == nil && store.FoldsInto(&a, &k, window):
 			detect.Fold(&k, &a)
 			k.UpdatedAt = now
 			out = k
@@ -74,32 +73,7 @@ func (s *Store) ListAlerts(ctx context.Context, f detect.Filter) ([]detect.Alert
 	if err := f.Validate(); err != nil {
 		return nil, fmt.Errorf("list alerts: %w", err)
 	}
-	var where []string
-	var args []any
-	if f.Status != "" {
-		where, args = append(where, "status = ?"), append(args, f.Status)
-	}
-	if f.MinLevel != "" {
-		where, args = append(where, "level_rank >= ?"), append(args, detect.LevelRank(f.MinLevel))
-	}
-	if !f.Since.IsZero() {
-		where, args = append(where, "last_seen_ns >= ?"), append(args, f.Since.UnixNano())
-	}
-	if f.Host != "" {
-		where, args = append(where, "host_name = ?"), append(args, f.Host)
-	}
-	if f.RuleID != "" {
-		where, args = append(where, "rule_id = ?"), append(args, f.RuleID)
-	}
-	q := "SELECT doc FROM alerts"
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
-	q += " ORDER BY last_seen_ns DESC, id"
-	if f.Limit > 0 {
-		q += " LIMIT ?"
-		args = append(args, f.Limit)
-	}
+	q, args := store.ListAlertsQuery(f, func(int) string { return "?" })
 	rows, err := s.r.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list alerts: %w", err)
@@ -123,7 +97,7 @@ func (s *Store) UpdateAlert(ctx context.Context, id string, u detect.Update) (de
 		if err != nil {
 			return err
 		}
-		if err := applyUpdate(&a, u, s.opts.Now().UTC()); err != nil {
+		if err := store.ApplyAlertUpdate(&a, u, s.opts.Now().UTC()); err != nil {
 			return err
 		}
 		out = a
@@ -133,25 +107,6 @@ func (s *Store) UpdateAlert(ctx context.Context, id string, u detect.Update) (de
 		return detect.Alert{}, fmt.Errorf("update alert %s: %w", id, err)
 	}
 	return out, nil
-}
-
-// applyUpdate applies a validated update to a.
-func applyUpdate(a *detect.Alert, u detect.Update, now time.Time) error {
-	if u.Note != nil {
-		if len(a.Notes) >= detect.MaxNotes {
-			return fmt.Errorf("%w: alert already has %d notes", detect.ErrInvalid, detect.MaxNotes)
-		}
-		n := *u.Note
-		if n.Time.IsZero() {
-			n.Time = now
-		}
-		a.Notes = append(a.Notes, n)
-	}
-	if u.Status != "" {
-		a.Status = u.Status
-	}
-	a.UpdatedAt = now
-	return nil
 }
 
 // writeTx runs fn in a write transaction (BEGIN IMMEDIATE on the single
@@ -187,16 +142,5 @@ type queryRower interface {
 // alertByQuery returns the alert of a one-column doc query; ErrNotFound
 // when there is none.
 func alertByQuery(ctx context.Context, db queryRower, q string, arg any) (detect.Alert, error) {
-	var doc string
-	if err := db.QueryRowContext(ctx, q, arg).Scan(&doc); err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
-			return detect.Alert{}, detect.ErrNotFound
-		}
-		return detect.Alert{}, err
-	}
-	var a detect.Alert
-	if err := json.Unmarshal([]byte(doc), &a); err != nil {
-		return detect.Alert{}, fmt.Errorf("decode alert: %w", err)
-	}
-	return a, nil
+	return store.DecodeJSONRow[detect.Alert](db.QueryRowContext(ctx, q, arg), sql.ErrNoRows, detect.ErrNotFound)
 }

@@ -3,10 +3,11 @@ package sqlite
 import (
 	"context"
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/vigil-sec/vigil/internal/store"
 )
 
 // Expire deletes events older than the cutoff of their category (the first
@@ -14,21 +15,7 @@ import (
 // zero time keeps everything). Days entirely older than every cutoff are
 // dropped as whole tables; the rest is deleted row by row.
 func (s *Store) Expire(ctx context.Context, cutoff map[string]time.Time, fallback time.Time) (int64, error) {
-	// Days ending before the oldest cutoff are dropped whole; a zero cutoff
-	// keeps its events forever, so nothing is dropped whole.
-	whole := fallback
-	cats := make([]string, 0, len(cutoff))
-	for c, t := range cutoff {
-		cats = append(cats, c)
-		if t.IsZero() || whole.IsZero() {
-			whole = time.Time{}
-			continue
-		}
-		if t.Before(whole) {
-			whole = t
-		}
-	}
-	sort.Strings(cats)
+	whole, cats := store.RetentionPlan(cutoff, fallback)
 	ps, err := partitions(ctx, s.r, time.Time{}, time.Time{})
 	if err != nil {
 		return 0, fmt.Errorf("expire: %w", err)
@@ -37,7 +24,7 @@ func (s *Store) Expire(ctx context.Context, cutoff map[string]time.Time, fallbac
 	for _, p := range ps {
 		var n int64
 		var err error
-		if !whole.IsZero() && !dayStart(p.day).AddDate(0, 0, 1).After(whole) {
+		if !whole.IsZero() && !store.DayStart(p.day).AddDate(0, 0, 1).After(whole) {
 			n, err = s.dropDay(ctx, p.day)
 		} else {
 			n, err = s.expireRows(ctx, p.day, cats, cutoff, fallback)
@@ -50,9 +37,6 @@ func (s *Store) Expire(ctx context.Context, cutoff map[string]time.Time, fallbac
 	return total, nil
 }
 
-// dropDay drops a day: first its trigram index (a crash before the event
-// table goes leaves a day the indexer indexes again from its start), then
-// its table.
 // PruneBatches deletes the batch records committed before the time given.
 func (s *Store) PruneBatches(ctx context.Context, before time.Time) (int64, error) {
 	s.mu.Lock()
@@ -65,6 +49,9 @@ func (s *Store) PruneBatches(ctx context.Context, before time.Time) (int64, erro
 	return n, nil
 }
 
+// dropDay drops a day: first its trigram index (a crash before the event
+// table goes leaves a day the indexer indexes again from its start), then
+// its table.
 func (s *Store) dropDay(ctx context.Context, day int) (int64, error) {
 	s.fmu.Lock()
 	defer s.fmu.Unlock()
@@ -104,12 +91,12 @@ func (s *Store) expireRows(ctx context.Context, day int, cats []string, cutoff m
 	var conds []string
 	var args []any
 	for _, c := range cats {
-		if t := cutoff[c]; !t.IsZero() && t.After(dayStart(day)) {
+		if t := cutoff[c]; !t.IsZero() && t.After(store.DayStart(day)) {
 			args = append(args, c, t.UnixNano())
 			conds = append(conds, "(category = ?"+strconv.Itoa(len(args)-1)+" AND ts < ?"+strconv.Itoa(len(args))+")")
 		}
 	}
-	if !fallback.IsZero() && fallback.After(dayStart(day)) {
+	if !fallback.IsZero() && fallback.After(store.DayStart(day)) {
 		in := make([]string, len(cats))
 		for i, c := range cats {
 			args = append(args, c)

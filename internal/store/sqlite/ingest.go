@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"slices"
 
@@ -31,50 +30,18 @@ func null(s string) any {
 	return s
 }
 
-// toRow extracts the indexed columns of e. An event without an ID gets one,
-// so that every stored event can be deduplicated and found by event.id.
+// toRow encodes e (giving it an ID when it has none, see
+// store.EncodeEvent) and lays out its columns for insertCols.
 func toRow(e *event.Event) (row, error) {
-	if e.Event.ID == "" {
-		e.Event.ID = event.NewID(e.Timestamp)
-	}
-	doc, err := json.Marshal(e)
+	doc, err := store.EncodeEvent(e)
 	if err != nil {
-		return row{}, fmt.Errorf("encode event %s: %w", e.Event.ID, err)
+		return row{}, err
 	}
-	var r row
-	r.day = dayOf(e.Timestamp)
-	var cat, cats any
-	if len(e.Event.Category) > 0 {
-		cat = null(e.Event.Category[0])
-	}
-	if len(e.Event.Category) > 1 {
-		b, _ := json.Marshal(e.Event.Category)
-		cats = string(b)
-	}
-	var hostID, hostName, userName, pName, pExe, cmd, src, dst, file string
-	if e.Host != nil {
-		hostID, hostName = e.Host.ID, e.Host.Name
-	}
-	if e.User != nil {
-		userName = e.User.Name
-	}
-	if e.Process != nil {
-		pName, pExe, cmd = e.Process.Name, e.Process.Executable, e.Process.CommandLine
-	}
-	if e.Source != nil {
-		src = e.Source.IP
-	}
-	if e.Destination != nil {
-		dst = e.Destination.IP
-	}
-	if e.File != nil {
-		file = e.File.Path
-	}
-	r.args = [19]any{e.Event.ID, e.Timestamp.UnixNano(), null(hostID), null(hostName), cat, cats,
-		null(e.Event.Action), null(e.Event.Outcome), null(e.Event.Kind), null(e.Event.Dataset),
-		null(userName), null(pName), null(pExe), null(cmd), null(e.Message),
-		null(src), null(dst), null(file), string(doc)}
-	return r, nil
+	c := store.ColumnsOf(e)
+	return row{day: store.DayOf(e.Timestamp), args: [19]any{c.ID, c.TS, null(c.HostID), null(c.HostName),
+		null(c.Category), null(c.Categories), null(c.Action), null(c.Outcome), null(c.Kind), null(c.Dataset),
+		null(c.UserName), null(c.ProcessName), null(c.ProcessExecutable), null(c.CommandLine), null(c.Message),
+		null(c.SourceIP), null(c.DestinationIP), null(c.FilePath), string(doc)}}, nil
 }
 
 // Ingest commits a batch in one transaction together with its (agent, seq)

@@ -2,9 +2,7 @@ package sqlite
 
 import (
 	"context"
-	"crypto/subtle"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -14,12 +12,9 @@ import (
 
 // UpsertHost records or replaces a host.
 func (s *Store) UpsertHost(ctx context.Context, h store.Host) error {
-	if h.ID == "" {
-		return fmt.Errorf("upsert host: empty id: %w", store.ErrBadRequest)
-	}
-	doc, err := json.Marshal(h)
+	doc, err := store.EncodeHost(h)
 	if err != nil {
-		return fmt.Errorf("upsert host %s: %w", h.ID, err)
+		return err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -33,17 +28,10 @@ func (s *Store) UpsertHost(ctx context.Context, h store.Host) error {
 
 // Host returns one host, or ErrNotFound.
 func (s *Store) Host(ctx context.Context, id string) (store.Host, error) {
-	var doc []byte
-	err := s.r.QueryRowContext(ctx, "SELECT doc FROM hosts WHERE id = ?", id).Scan(&doc)
-	if errors.Is(err, sql.ErrNoRows) {
-		return store.Host{}, fmt.Errorf("host %q: %w", id, store.ErrNotFound)
-	}
+	row := s.r.QueryRowContext(ctx, "SELECT doc FROM hosts WHERE id = ?", id)
+	h, err := store.DecodeJSONRow[store.Host](row, sql.ErrNoRows, store.ErrNotFound)
 	if err != nil {
 		return store.Host{}, fmt.Errorf("host %q: %w", id, err)
-	}
-	var h store.Host
-	if err := json.Unmarshal(doc, &h); err != nil {
-		return store.Host{}, fmt.Errorf("host %q: decode: %w", id, err)
 	}
 	return h, nil
 }
@@ -123,17 +111,14 @@ func (s *Store) UseToken(ctx context.Context, id string, secretHash []byte, now 
 	var expires int64
 	var uses int
 	err = tx.QueryRowContext(ctx, "SELECT secret_hash, expires_ns, uses_left FROM tokens WHERE id = ?", id).Scan(&hash, &expires, &uses)
-	if errors.Is(err, sql.ErrNoRows) || (err == nil && subtle.ConstantTimeCompare(hash, secretHash) != 1) {
+	if errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("use token: %w", store.ErrNotFound)
 	}
 	if err != nil {
 		return fmt.Errorf("use token: %w", err)
 	}
-	if now.UnixNano() >= expires {
-		return fmt.Errorf("use token: expired: %w", store.ErrConflict)
-	}
-	if uses <= 0 {
-		return fmt.Errorf("use token: used up: %w", store.ErrConflict)
+	if err := store.CheckTokenUse(hash, secretHash, expires, uses, now); err != nil {
+		return fmt.Errorf("use token: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, "UPDATE tokens SET uses_left = uses_left - 1 WHERE id = ?", id); err != nil {
 		return fmt.Errorf("use token: %w", err)

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+
+	"github.com/vigil-sec/vigil/internal/store"
 )
 
 // Events are partitioned into one table per UTC day, events_YYYYMMDD, each
@@ -13,17 +15,6 @@ import (
 // (fts_YYYYMMDD, contentless, over the day's command_line and message; its
 // watermark in the index file's marks table). Retention drops whole tables;
 // only the oldest partially expired day needs a DELETE.
-
-// dayOf returns the partition (YYYYMMDD) of a time.
-func dayOf(t time.Time) int {
-	y, m, d := t.UTC().Date()
-	return y*10000 + int(m)*100 + d
-}
-
-// dayStart returns UTC midnight of a partition.
-func dayStart(day int) time.Time {
-	return time.Date(day/10000, time.Month(day/100%100), day%100, 0, 0, 0, 0, time.UTC)
-}
 
 func eventsTable(day int) string { return "events_" + strconv.Itoa(day) }
 func ftsTable(day int) string    { return "fts_" + strconv.Itoa(day) }
@@ -90,7 +81,7 @@ func ensureDay(ctx context.Context, tx *sql.Tx, day int) error {
 	if err := setStats(ctx, tx, day); err != nil {
 		return err
 	}
-	_, err := tx.ExecContext(ctx, "INSERT OR IGNORE INTO partitions (day, start_ns) VALUES (?, ?)", day, dayStart(day).UnixNano())
+	_, err := tx.ExecContext(ctx, "INSERT OR IGNORE INTO partitions (day, start_ns) VALUES (?, ?)", day, store.DayStart(day).UnixNano())
 	if err != nil {
 		return fmt.Errorf("record partition %d: %w", day, err)
 	}
@@ -186,10 +177,10 @@ type partition struct {
 func partitions(ctx context.Context, q queryer, from, to time.Time) ([]partition, error) {
 	lo, hi := 0, 99999999
 	if !from.IsZero() {
-		lo = dayOf(from)
+		lo = store.DayOf(from)
 	}
 	if !to.IsZero() {
-		hi = dayOf(to.Add(-1))
+		hi = store.DayOf(to.Add(-1))
 	}
 	rows, err := q.QueryContext(ctx, "SELECT p.day, coalesce(m.indexed_rowid, 0) FROM partitions p LEFT JOIN fts.marks m ON m.day = p.day"+
 		" WHERE p.day BETWEEN ? AND ? ORDER BY p.day DESC", lo, hi)

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -17,12 +16,12 @@ import (
 	"github.com/vigil-sec/vigil/internal/store"
 )
 
-// Limits of searches and aggregations.
+// Limits of searches and aggregations: store's, the same as store/postgres's.
 const (
-	DefaultLimit = 100
-	MaxLimit     = 10000
-	MaxBuckets   = 10000
-	MaxTop       = 1000
+	DefaultLimit = store.DefaultLimit
+	MaxLimit     = store.MaxLimit
+	MaxBuckets   = store.MaxBuckets
+	MaxTop       = store.MaxTop
 )
 
 func compileQuery(n query.Node) (compiled, error) {
@@ -55,29 +54,6 @@ func bounds(from, to time.Time, n int) (string, []any) {
 	return strings.Join(conds, " AND "), args
 }
 
-type cursor struct {
-	ts    int64
-	rowid int64
-}
-
-func (c cursor) String() string {
-	return base64.RawURLEncoding.EncodeToString([]byte("1." + strconv.FormatInt(c.ts, 10) + "." + strconv.FormatInt(c.rowid, 10)))
-}
-
-func parseCursor(s string) (cursor, error) {
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	parts := strings.Split(string(b), ".")
-	if err != nil || len(parts) != 3 || parts[0] != "1" {
-		return cursor{}, fmt.Errorf("search: malformed cursor: %w", store.ErrBadRequest)
-	}
-	ts, err1 := strconv.ParseInt(parts[1], 10, 64)
-	rowid, err2 := strconv.ParseInt(parts[2], 10, 64)
-	if err1 != nil || err2 != nil {
-		return cursor{}, fmt.Errorf("search: malformed cursor: %w", store.ErrBadRequest)
-	}
-	return cursor{ts, rowid}, nil
-}
-
 // readTx runs fn in one read transaction, so that every partition is read
 // from the same snapshot.
 func (s *Store) readTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
@@ -96,25 +72,22 @@ func (s *Store) Search(ctx context.Context, q store.Search) (store.SearchResult,
 	if err != nil {
 		return store.SearchResult{}, err
 	}
-	limit := q.Limit
-	if limit <= 0 {
-		limit = DefaultLimit
-	}
-	limit = min(limit, MaxLimit)
-	var after *cursor
+	limit := store.PageLimit(q.Limit)
+	// Cursor.Seq is the rowid: the insertion order within a day.
+	var after *store.Cursor
 	if q.Cursor != "" {
-		cur, err := parseCursor(q.Cursor)
+		cur, err := store.ParseCursor(q.Cursor)
 		if err != nil {
 			return store.SearchResult{}, err
 		}
 		after = &cur
 	}
 	var res store.SearchResult
-	var last cursor
+	var last store.Cursor
 	err = s.readTx(ctx, func(tx *sql.Tx) error {
 		to := q.To
-		if after != nil && (to.IsZero() || time.Unix(0, after.ts+1).Before(to)) {
-			to = time.Unix(0, after.ts+1)
+		if after != nil && (to.IsZero() || time.Unix(0, after.TS+1).Before(to)) {
+			to = time.Unix(0, after.TS+1)
 		}
 		ps, err := partitions(ctx, tx, q.From, to)
 		if err != nil {
@@ -163,7 +136,7 @@ const firstWindow = time.Hour
 // with substring conditions keep one window: each statement would rebuild
 // the trigram index's candidate list.
 func searchWindows(c compiled, p partition, from, to time.Time) [][2]time.Time {
-	lo, hi := dayStart(p.day), dayStart(p.day).AddDate(0, 0, 1)
+	lo, hi := store.DayStart(p.day), store.DayStart(p.day).AddDate(0, 0, 1)
 	if !from.IsZero() && from.After(lo) {
 		lo = from
 	}
@@ -186,7 +159,7 @@ func searchWindows(c compiled, p partition, from, to time.Time) [][2]time.Time {
 }
 
 func (s *Store) searchPartition(ctx context.Context, tx *sql.Tx, c compiled, p partition, from, to time.Time,
-	after *cursor, limit int, res *store.SearchResult, last *cursor) (int, error) {
+	after *store.Cursor, limit int, res *store.SearchResult, last *store.Cursor) (int, error) {
 	where, args := c.render(p)
 	tcond, targs := bounds(from, to, len(args))
 	args = append(args, targs...)
@@ -195,7 +168,7 @@ func (s *Store) searchPartition(ctx context.Context, tx *sql.Tx, c compiled, p p
 	// pairs, often read from the index alone, instead of whole rows.
 	q := "SELECT rowid FROM " + eventsTable(p.day) + " WHERE " + tcond
 	if after != nil {
-		args = append(args, after.ts, after.rowid)
+		args = append(args, after.TS, after.Seq)
 		n := len(args)
 		q += " AND (ts < ?" + strconv.Itoa(n-1) + " OR (ts = ?" + strconv.Itoa(n-1) + " AND rowid < ?" + strconv.Itoa(n) + "))"
 	}
@@ -210,7 +183,7 @@ func (s *Store) searchPartition(ctx context.Context, tx *sql.Tx, c compiled, p p
 	n := 0
 	for rows.Next() {
 		var doc []byte
-		if err := rows.Scan(&last.rowid, &last.ts, &doc); err != nil {
+		if err := rows.Scan(&last.Seq, &last.TS, &doc); err != nil {
 			return n, fmt.Errorf("partition %d: %w", p.day, err)
 		}
 		var e event.Event
@@ -263,12 +236,9 @@ func (s *Store) Count(ctx context.Context, q query.Node, from, to time.Time) (in
 // Histogram counts matching events per interval, from from (inclusive) to
 // to (exclusive); every interval has a bucket, empty ones with count 0.
 func (s *Store) Histogram(ctx context.Context, q query.Node, from, to time.Time, interval time.Duration) ([]store.Bucket, error) {
-	if from.IsZero() || to.IsZero() || !from.Before(to) || interval <= 0 {
-		return nil, fmt.Errorf("histogram: needs from < to and a positive interval: %w", store.ErrBadRequest)
-	}
-	nb := (to.Sub(from) + interval - 1) / interval
-	if nb > MaxBuckets {
-		return nil, fmt.Errorf("histogram: %d buckets, at most %d: %w", nb, MaxBuckets, store.ErrBadRequest)
+	nb, err := store.CheckHistogram(from, to, interval)
+	if err != nil {
+		return nil, err
 	}
 	c, err := compileQuery(q)
 	if err != nil {
@@ -291,11 +261,7 @@ func (s *Store) Histogram(ctx context.Context, q query.Node, from, to time.Time,
 	if err != nil {
 		return nil, fmt.Errorf("histogram: %w", err)
 	}
-	out := make([]store.Bucket, nb)
-	for i := range out {
-		out[i] = store.Bucket{Time: from.Add(time.Duration(i) * interval).UTC(), Count: counts[i]}
-	}
-	return out, nil
+	return store.Histogram(from, interval, counts), nil
 }
 
 // histogramSQL returns the statement counting one partition's matching
@@ -304,8 +270,8 @@ func (s *Store) Histogram(ctx context.Context, q query.Node, from, to time.Time,
 // expression of ts: the ranges walk the (ts) or (field, ts) index in order,
 // often without reading the rows, where GROUP BY would sort every row.
 func histogramSQL(c compiled, p partition, from, to time.Time, interval time.Duration) (string, []any) {
-	lo := max(from.UnixNano(), dayStart(p.day).UnixNano())
-	hi := min(to.UnixNano(), dayStart(p.day).AddDate(0, 0, 1).UnixNano())
+	lo := max(from.UnixNano(), store.DayStart(p.day).UnixNano())
+	hi := min(to.UnixNano(), store.DayStart(p.day).AddDate(0, 0, 1).UnixNano())
 	iv, f := int64(interval), from.UnixNano()
 	first, last := (lo-f)/iv, (hi-1-f)/iv
 	where, args := c.render(p)
@@ -325,27 +291,15 @@ func scanBuckets(ctx context.Context, tx *sql.Tx, q string, args []any, counts [
 		return err
 	}
 	defer rows.Close()
-	for rows.Next() {
-		var b, n int64
-		if err := rows.Scan(&b, &n); err != nil {
-			return err
-		}
-		if b >= 0 && b < int64(len(counts)) {
-			counts[b] += n
-		}
-	}
-	return rows.Err()
+	return store.AddBucketCounts(rows, counts)
 }
 
 // Top returns the n most frequent values of field among matching events,
 // most frequent first, ties by value.
 func (s *Store) Top(ctx context.Context, q query.Node, field string, from, to time.Time, n int) ([]store.Bucket, error) {
-	kind, ok := event.KindOf(field)
-	if !ok {
-		return nil, fmt.Errorf("top: unknown field %q: %w", field, store.ErrBadRequest)
-	}
-	if n <= 0 || n > MaxTop {
-		return nil, fmt.Errorf("top: n must be 1 to %d: %w", MaxTop, store.ErrBadRequest)
+	kind, err := store.CheckTop(field, n)
+	if err != nil {
+		return nil, err
 	}
 	c, err := compileQuery(q)
 	if err != nil {

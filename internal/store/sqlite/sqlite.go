@@ -15,12 +15,8 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"net/url"
-	"path"
-	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -245,28 +241,19 @@ func migrate(ctx context.Context, db *sql.DB) error {
 	if _, err := db.ExecContext(ctx, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_ns INTEGER NOT NULL)"); err != nil {
 		return fmt.Errorf("create schema_version: %w", err)
 	}
-	files, err := fs.Glob(migrations, "migrations/*.sql")
+	ms, err := store.Migrations(migrations, "migrations")
 	if err != nil {
-		return fmt.Errorf("list migrations: %w", err)
+		return err
 	}
-	sort.Strings(files)
-	for _, f := range files {
-		v, err := strconv.Atoi(strings.SplitN(path.Base(f), "_", 2)[0])
-		if err != nil {
-			return fmt.Errorf("migration %s: bad name: %w", f, err)
-		}
-		if err := applyMigration(ctx, db, f, v); err != nil {
+	for _, m := range ms {
+		if err := applyMigration(ctx, db, m.Version, m.SQL); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func applyMigration(ctx context.Context, db *sql.DB, file string, version int) error {
-	body, err := migrations.ReadFile(file)
-	if err != nil {
-		return fmt.Errorf("read migration %s: %w", file, err)
-	}
+func applyMigration(ctx context.Context, db *sql.DB, version int, body string) error {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("migration %d: %w", version, err)
@@ -279,7 +266,7 @@ func applyMigration(ctx context.Context, db *sql.DB, file string, version int) e
 	if n > 0 {
 		return nil
 	}
-	if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+	if _, err := tx.ExecContext(ctx, body); err != nil {
 		return fmt.Errorf("migration %d: %w", version, err)
 	}
 	if _, err := tx.ExecContext(ctx, "INSERT INTO schema_version (version, applied_ns) VALUES (?, ?)", version, time.Now().UnixNano()); err != nil {
