@@ -37,6 +37,8 @@ func (c *columnsArrays) add(e *event.Event) error {
 		*p = pgText(*p)
 	}
 	doc = bytes.ReplaceAll(doc, []byte(`\u0000`), []byte(`\ufffd`))
+	// The categories travel as a JSON array cast to jsonb.
+	col.Categories = strings.ReplaceAll(col.Categories, `\u0000`, `\ufffd`)
 	c.id, c.ts = append(c.id, col.ID), append(c.ts, col.TS)
 	c.hostID, c.hostName = append(c.hostID, col.HostID), append(c.hostName, col.HostName)
 	c.category, c.categories = append(c.category, col.Category), append(c.categories, col.Categories)

@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -13,12 +14,15 @@ import (
 
 // UpsertHost records or replaces a host.
 func (s *Store) UpsertHost(ctx context.Context, h store.Host) error {
+	// Names and versions come from agents: text and jsonb hold no NUL.
+	h.Name = pgText(h.Name)
 	doc, err := store.EncodeHost(h)
 	if err != nil {
 		return err
 	}
+	doc = bytes.ReplaceAll(doc, []byte(`\u0000`), []byte(`\ufffd`))
 	_, err = s.pool.Exec(ctx, `INSERT INTO hosts (id, name, doc) VALUES ($1, $2, $3::jsonb)
-		ON CONFLICT (id) DO UPDATE SET name = excluded.name, doc = excluded.doc`, h.ID, h.Name, string(doc))
+		ON CONFLICT (id) DO UPDATE SET name = excluded.name, doc = excluded.doc`, pgText(h.ID), h.Name, string(doc))
 	if err != nil {
 		return fmt.Errorf("upsert host %s: %w", h.ID, err)
 	}

@@ -43,6 +43,7 @@ func Run(t *testing.T, open Opener) {
 		{"ConcurrentIngest", testConcurrentIngest},
 		{"Durability", testDurability},
 		{"BadRequests", testBadRequests},
+		{"OddText", testOddText},
 		{"FreshEventsSearchable", testFresh},
 	}
 	for _, tt := range tests {
@@ -127,6 +128,36 @@ func expected(evs []event.Event, n query.Node, from, to time.Time) []string {
 		ids[i] = evs[j].Event.ID
 	}
 	return ids
+}
+
+// testOddText: NUL bytes and invalid UTF-8 in text fields, also in the
+// list of categories, are stored (PostgreSQL text cannot hold them: there
+// they become U+FFFD) rather than failing the batch, which the agent would
+// otherwise send again forever.
+func testOddText(t *testing.T, open Opener) {
+	s, _ := newStore(t, open)
+	ctx := context.Background()
+	e := Corpus(1, 7)[0]
+	e.Event.ID = "odd-text"
+	e.Event.Category = []string{"process\x00", "network\xff"}
+	e.Message = "bad\x00byte \xfe"
+	if e.User != nil {
+		e.User.Name = "u\x00"
+	}
+	res, err := s.Ingest(ctx, store.Batch{AgentID: "a", Seq: 1, Events: []event.Event{e}})
+	if err != nil || res.Stored != 1 {
+		t.Fatalf("ingest of odd text: %+v, %v", res, err)
+	}
+	if n := count(t, s, `event.id:"odd-text"`); n != 1 {
+		t.Fatalf("stored %d events with the id, want 1", n)
+	}
+	h := store.Host{ID: "odd-host", Name: "web\x00\xff", AgentVersion: "1\x00", OS: "x\x00", EnrolledAt: Base, Status: "online"}
+	if err := s.UpsertHost(ctx, h); err != nil {
+		t.Fatalf("host with odd text: %v", err)
+	}
+	if got, err := s.Host(ctx, "odd-host"); err != nil || got.ID != "odd-host" {
+		t.Fatalf("host with odd text: %+v, %v", got, err)
+	}
 }
 
 func testBadRequests(t *testing.T, open Opener) {
