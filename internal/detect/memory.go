@@ -46,7 +46,7 @@ func (m *MemoryStore) UpsertAlert(_ context.Context, a Alert, window time.Durati
 	now := m.now()
 	if id, ok := m.latest[a.DedupKey]; ok {
 		k := m.alerts[id]
-		if k.Status != StatusClosed && (window == 0 || !a.FirstSeen.After(k.LastSeen.Add(window))) {
+		if FoldsInto(&a, k, window) {
 			Fold(k, &a)
 			k.UpdatedAt = now
 			return clone(k), false, nil
@@ -70,6 +70,35 @@ func Opened(a Alert, now time.Time) Alert {
 	}
 	a.UpdatedAt = now
 	return a
+}
+
+// FoldsInto reports whether an alert store folds the raised alert a into k,
+// the newest stored alert of its dedup key: k is not closed and a was first
+// seen no later than window after k was last seen (a zero window folds
+// whatever the time). Every AlertStore decides with it.
+func FoldsInto(a, k *Alert, window time.Duration) bool {
+	return k.Status != StatusClosed && (window == 0 || !a.FirstSeen.After(k.LastSeen.Add(window)))
+}
+
+// Apply applies a validated update to a at now: the note (its time now when
+// unset; invalid when a has MaxNotes already), the status, and UpdatedAt.
+// Every AlertStore's UpdateAlert does it with this.
+func (u Update) Apply(a *Alert, now time.Time) error {
+	if u.Note != nil {
+		if len(a.Notes) >= MaxNotes {
+			return invalidf("alert already has %d notes", MaxNotes)
+		}
+		n := *u.Note
+		if n.Time.IsZero() {
+			n.Time = now
+		}
+		a.Notes = append(a.Notes, n)
+	}
+	if u.Status != "" {
+		a.Status = u.Status
+	}
+	a.UpdatedAt = now
+	return nil
 }
 
 // Fold adds the repeat r into the kept alert k: count, last_seen, first_seen
@@ -156,21 +185,9 @@ func (m *MemoryStore) UpdateAlert(_ context.Context, id string, u Update) (Alert
 	if !ok {
 		return Alert{}, ErrNotFound
 	}
-	now := m.now()
-	if u.Note != nil {
-		if len(a.Notes) >= MaxNotes {
-			return Alert{}, invalidf("alert already has %d notes", MaxNotes)
-		}
-		n := *u.Note
-		if n.Time.IsZero() {
-			n.Time = now
-		}
-		a.Notes = append(a.Notes, n)
+	if err := u.Apply(a, m.now()); err != nil {
+		return Alert{}, err
 	}
-	if u.Status != "" {
-		a.Status = u.Status
-	}
-	a.UpdatedAt = now
 	return clone(a), nil
 }
 

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/vigil-sec/vigil/internal/procgroup"
 )
 
 // searchPath is where Find looks for journalctl: the directories Debian,
@@ -49,7 +51,7 @@ func Run(ctx context.Context, prog string, args []string, fn func(Entry, error) 
 	cmd.Dir = "/"
 	stderr := &tailBuffer{}
 	cmd.Stderr = stderr
-	setProcessGroup(cmd)
+	procgroup.Set(cmd)
 	// The pipes close this long after the group was killed, whatever holds
 	// them.
 	cmd.WaitDelay = time.Second

@@ -8,6 +8,8 @@ import (
 	"os/exec"
 	"strings"
 	"time"
+
+	"github.com/vigil-sec/vigil/internal/procgroup"
 )
 
 // ReasonCommandsDisabled is the reason of checks that need a command rule when
@@ -119,7 +121,7 @@ func (ev *evaluator) execProgram(ctx context.Context, argv []string) ([]byte, er
 	cmd.Dir = "/"
 	buf := &limitedBuffer{limit: ev.opts.MaxOutput + 1}
 	cmd.Stdout, cmd.Stderr = buf, buf
-	setProcessGroup(cmd)
+	procgroup.Set(cmd)
 	cmd.WaitDelay = time.Second
 	err = cmd.Run()
 	return buf.Bytes(), err

@@ -1,9 +1,7 @@
 package store
 
 import (
-	"fmt"
 	"strings"
-	"time"
 
 	"github.com/vigil-sec/vigil/internal/detect"
 )
@@ -12,35 +10,6 @@ import (
 // table has the same columns in each (status, level_rank, last_seen_ns,
 // host_name, rule_id beside the JSON document), only the SQL around them
 // differs.
-
-// FoldsInto reports whether UpsertAlert folds the raised alert a into k,
-// the newest stored alert of its dedup key: k is not closed and a was
-// first seen no later than window after k was last seen (a zero window
-// folds whatever the time).
-func FoldsInto(a, k *detect.Alert, window time.Duration) bool {
-	return k.Status != detect.StatusClosed && (window == 0 || !a.FirstSeen.After(k.LastSeen.Add(window)))
-}
-
-// ApplyAlertUpdate applies a validated update to a at now: the note (its
-// time now when unset; ErrInvalid when a has MaxNotes already), the
-// status, and UpdatedAt.
-func ApplyAlertUpdate(a *detect.Alert, u detect.Update, now time.Time) error {
-	if u.Note != nil {
-		if len(a.Notes) >= detect.MaxNotes {
-			return fmt.Errorf("%w: alert already has %d notes", detect.ErrInvalid, detect.MaxNotes)
-		}
-		n := *u.Note
-		if n.Time.IsZero() {
-			n.Time = now
-		}
-		a.Notes = append(a.Notes, n)
-	}
-	if u.Status != "" {
-		a.Status = u.Status
-	}
-	a.UpdatedAt = now
-	return nil
-}
 
 // ListAlertsQuery returns the statement that lists the alerts passing the
 // validated filter f, in ListAlerts' order, and its arguments; param(n) is

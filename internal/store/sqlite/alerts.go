@@ -35,7 +35,7 @@ func (s *Store) UpsertAlert(ctx context.Context, a detect.Alert, window time.Dur
 		now := s.opts.Now().UTC()
 		k, err := alertByQuery(ctx, tx, "SELECT doc FROM alerts WHERE dedup_key = ? ORDER BY seq DESC LIMIT 1", a.DedupKey)
 		switch {
-		case err == nil && store.FoldsInto(&a, &k, window):
+		case err == nil && detect.FoldsInto(&a, &k, window):
 			detect.Fold(&k, &a)
 			k.UpdatedAt = now
 			out = k
@@ -97,7 +97,7 @@ func (s *Store) UpdateAlert(ctx context.Context, id string, u detect.Update) (de
 		if err != nil {
 			return err
 		}
-		if err := store.ApplyAlertUpdate(&a, u, s.opts.Now().UTC()); err != nil {
+		if err := u.Apply(&a, s.opts.Now().UTC()); err != nil {
 			return err
 		}
 		out = a
