@@ -278,12 +278,6 @@ func (c *Client) Alerts(ctx context.Context, p AlertParams) ([]detect.Alert, err
 	return l.Alerts, err
 }
 
-// Alert returns one alert.
-func (c *Client) Alert(ctx context.Context, id string) (detect.Alert, error) {
-	var a detect.Alert
-	return a, c.do(ctx, http.MethodGet, "/api/v1/alerts/"+url.PathEscape(id), nil, &a)
-}
-
 // UpdateAlert changes an alert's status and/or adds a note.
 func (c *Client) UpdateAlert(ctx context.Context, id string, p AlertPatch) (detect.Alert, error) {
 	var a detect.Alert

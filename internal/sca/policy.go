@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 
@@ -396,12 +395,6 @@ func at(s []int, i int) int {
 		return s[i]
 	}
 	return 0
-}
-
-// PolicyName returns a short name for a policy file path: its base name
-// without extension.
-func PolicyName(path string) string {
-	return strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
 }
 
 // collectLines walks the YAML tree for the lines of the policy section, of each

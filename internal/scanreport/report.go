@@ -212,9 +212,6 @@ func (r *Report) FailedAtOrAbove(sev string) []Check {
 	return out
 }
 
-// ValidSeverity reports whether sev names a severity.
-func ValidSeverity(sev string) bool { return SeverityRank(sev) >= 0 }
-
 // CategoryTitle is the human name of a category ("access_control" → "User access control").
 func CategoryTitle(name string) string {
 	if t, ok := categoryTitles[name]; ok {

@@ -20,7 +20,6 @@ import (
 	"github.com/vigil-sec/vigil/internal/detect"
 	"github.com/vigil-sec/vigil/internal/httpapi"
 	"github.com/vigil-sec/vigil/internal/notify"
-	"github.com/vigil-sec/vigil/internal/pki"
 	"github.com/vigil-sec/vigil/internal/store"
 	"github.com/vigil-sec/vigil/internal/transport"
 )
@@ -199,9 +198,6 @@ func (s *Server) Detector() *detect.Detector {
 // Agents is the agent endpoints' server, through which policies and tasks
 // are given to agents (SetPolicy, AddTask).
 func (s *Server) Agents() *transport.Server { return s.agents }
-
-// CA is the server's certificate authority.
-func (s *Server) CA() *pki.CA { return s.dir.CA }
 
 // DataDir is the loaded data directory.
 func (s *Server) DataDir() *DataDir { return s.dir }

@@ -49,13 +49,6 @@ func nativeArches() (b64, b32 uint32) {
 	return ArchX8664, ArchI386
 }
 
-// NativeArches lists the audit arches rules must cover on this machine, the
-// 64-bit one first.
-func NativeArches() []uint32 {
-	b64, b32 := nativeArches()
-	return []uint32{b64, b32}
-}
-
 // syscallTables holds the syscalls vigil's rules name, per arch. Other
 // syscalls can be given by number.
 var syscallTables = map[uint32]map[string]int{
