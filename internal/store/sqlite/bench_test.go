@@ -117,7 +117,7 @@ func BenchmarkInsertCost(b *testing.B) {
 	}{{"full", full, false}, {"id-only", full[:2], false}, {"full-no-doc", full, true}} {
 		for _, per := range []int{1024, 8192} {
 			b.Run(fmt.Sprintf("%s/commit-%d", v.name, per), func(b *testing.B) {
-				db := openDB(dsn(filepath.Join(b.TempDir(), "c.db"), "FULL", immediate), "", "")
+				db := openDB(dsn(filepath.Join(b.TempDir(), "c.db"), "FULL", immediate, eventsBackstop), "", "")
 				defer db.Close()
 				db.SetMaxOpenConns(1)
 				for _, stmt := range v.ddl {

@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -75,7 +76,18 @@ const (
 	deferred = "deferred"
 )
 
-func dsn(file string, sync string, txlock string) string {
+// WAL checkpoint thresholds (pages) of dsn. The event file's WAL is
+// checkpointed by a connection of its own (checkpointLoop), beside the writer
+// rather than inside its commits; its writer checkpoints only as a backstop,
+// past 256 MiB of WAL. The index file's writer checkpoints every 64 MiB
+// itself. Connections that never write keep SQLite's default.
+const (
+	eventsBackstop    = 65536
+	indexCheckpoint   = 16384
+	defaultCheckpoint = 1000
+)
+
+func dsn(file, sync, txlock string, autoCheckpoint int) string {
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(10000)")
 	q.Add("_pragma", "journal_mode(WAL)")
@@ -86,15 +98,7 @@ func dsn(file string, sync string, txlock string) string {
 	q.Add("_pragma", "case_sensitive_like(ON)")
 	q.Add("_pragma", "cache_size(-65536)")
 	q.Add("_pragma", "temp_store(MEMORY)")
-	// The event file's WAL is checkpointed by a connection of its own
-	// (checkpointLoop), beside the writer rather than inside its commits;
-	// the writer checkpoints only as a backstop, past 256 MiB of WAL. The
-	// index file's writer checkpoints every 64 MiB itself.
-	if txlock == immediate {
-		q.Add("_pragma", "wal_autocheckpoint(65536)")
-	} else {
-		q.Add("_pragma", "wal_autocheckpoint(16384)")
-	}
+	q.Add("_pragma", "wal_autocheckpoint("+strconv.Itoa(autoCheckpoint)+")")
 	if txlock == readOnly {
 		q.Add("_pragma", "query_only(ON)")
 	} else {
@@ -154,7 +158,7 @@ func Open(ctx context.Context, file string, opts Options) (*Store, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	w := openDB(dsn(file, opts.Synchronous, immediate), "", "")
+	w := openDB(dsn(file, opts.Synchronous, immediate, eventsBackstop), "", "")
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
@@ -162,7 +166,7 @@ func Open(ctx context.Context, file string, opts Options) (*Store, error) {
 		w.Close()
 		return nil, fmt.Errorf("open sqlite store %s: %w", file, err)
 	}
-	fw := openDB(dsn(ftsFile(file), opts.Synchronous, deferred), file, "ev")
+	fw := openDB(dsn(ftsFile(file), opts.Synchronous, deferred, indexCheckpoint), file, "ev")
 	fw.SetMaxOpenConns(1)
 	fw.SetMaxIdleConns(1)
 	fw.SetConnMaxLifetime(0)
@@ -171,10 +175,10 @@ func Open(ctx context.Context, file string, opts Options) (*Store, error) {
 		fw.Close()
 		return nil, fmt.Errorf("open sqlite store %s: index file: %w", file, err)
 	}
-	r := openDB(dsn(file, opts.Synchronous, readOnly), ftsFile(file), "fts")
+	r := openDB(dsn(file, opts.Synchronous, readOnly, defaultCheckpoint), ftsFile(file), "fts")
 	r.SetMaxOpenConns(opts.Readers)
 	r.SetMaxIdleConns(opts.Readers)
-	ck := openDB(dsn(file, opts.Synchronous, deferred), "", "")
+	ck := openDB(dsn(file, opts.Synchronous, deferred, defaultCheckpoint), "", "")
 	ck.SetMaxOpenConns(1)
 	s := &Store{w: w, r: r, fw: fw, ck: ck, opts: opts, log: opts.Logger.With("component", "store.sqlite"), days: map[int]bool{}}
 	err := s.loadDays(ctx)
