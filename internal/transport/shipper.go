@@ -126,7 +126,9 @@ func NewShipper(opts ShipperOptions) (*Shipper, error) {
 
 // Write appends the events to the spool as one batch. Collector health
 // events also update the next heartbeat.
-// Every event gets an ID if it has none: records may be sent again in other
+//
+// Every event gets an ID if it has none (the collector runner gives them
+// one already; other writers may not): records may be sent again in other
 // groupings after a restart, and the server deduplicates events by ID.
 func (s *Shipper) Write(_ context.Context, events []event.Event) error {
 	for i := range events {
