@@ -3,7 +3,6 @@ package agent
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -16,6 +15,7 @@ import (
 type NDJSON struct {
 	w    *bufio.Writer
 	file *os.File // nil for stdout
+	buf  []byte   // one encoded event
 }
 
 // NewNDJSON returns an output to w.
@@ -34,10 +34,13 @@ func OpenNDJSON(path string) (*NDJSON, error) {
 
 // Write encodes the events, one per line.
 func (o *NDJSON) Write(_ context.Context, events []event.Event) error {
-	enc := json.NewEncoder(o.w)
-	enc.SetEscapeHTML(false)
 	for i := range events {
-		if err := enc.Encode(&events[i]); err != nil {
+		var err error
+		if o.buf, err = event.AppendJSON(o.buf[:0], &events[i], false); err != nil {
+			return fmt.Errorf("output: %w", err)
+		}
+		o.buf = append(o.buf, '\n')
+		if _, err := o.w.Write(o.buf); err != nil {
 			return fmt.Errorf("output: %w", err)
 		}
 	}

@@ -75,3 +75,15 @@ func BenchmarkDeterministicID(b *testing.B) {
 		DeterministicID(t, "host-1", "88211", "3")
 	}
 }
+
+func BenchmarkAppendJSON(b *testing.B) {
+	e := sampleExec()
+	b.ReportAllocs()
+	buf := make([]byte, 0, 4096)
+	for b.Loop() {
+		var err error
+		if buf, err = AppendJSON(buf[:0], &e, true); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -153,9 +153,9 @@ func (a *api) searchEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	page := SearchPage{Events: make([]json.RawMessage, 0, len(res.Events)), Cursor: res.Cursor}
 	for i := range res.Events {
-		b, err := json.Marshal(&res.Events[i])
+		b, err := event.AppendJSON(nil, &res.Events[i], true)
 		if err != nil {
-			a.storeError(w, r, fmt.Errorf("encode event: %w", err))
+			a.storeError(w, r, err)
 			return
 		}
 		page.Events = append(page.Events, b)

@@ -3,7 +3,6 @@ package spool
 import (
 	"bufio"
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -130,15 +129,15 @@ var reasonText = map[string]string{"spool_full": "full", "spool_expired": "data 
 
 // EncodeNDJSON encodes events as one JSON object per line.
 func EncodeNDJSON(events []event.Event) ([]byte, error) {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
+	b := make([]byte, 0, 1024*len(events))
 	for i := range events {
-		if err := enc.Encode(&events[i]); err != nil {
+		var err error
+		if b, err = event.AppendJSON(b, &events[i], false); err != nil {
 			return nil, err
 		}
+		b = append(b, '\n')
 	}
-	return b.Bytes(), nil
+	return b, nil
 }
 
 func newBufReader(r io.Reader) *bufio.Reader { return bufio.NewReaderSize(r, 64<<10) }

@@ -84,9 +84,9 @@ func EncodeEvent(e *event.Event) ([]byte, error) {
 	if e.Event.ID == "" {
 		e.Event.ID = event.NewID(e.Timestamp)
 	}
-	doc, err := json.Marshal(e)
+	doc, err := event.AppendJSON(make([]byte, 0, 1024), e, true)
 	if err != nil {
-		return nil, fmt.Errorf("encode event %s: %w", e.Event.ID, err)
+		return nil, fmt.Errorf("event %s: %w", e.Event.ID, err)
 	}
 	return doc, nil
 }
