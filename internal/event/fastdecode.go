@@ -10,9 +10,11 @@ import "time"
 // reflection. Anything else (another field, null, a \u escape, a non-ASCII
 // byte, a repeated key, a number that is not a small integer) makes it hand the input to Decode, so the two never
 // differ; FuzzDecodeFast checks it. The server's batch decoding uses it.
-func DecodeFast(data []byte) (Event, error) {
+func DecodeFast(data []byte) (Event, error) { return decodeFast(data, nil) }
+
+func decodeFast(data []byte, strs map[string]string) (Event, error) {
 	if len(data) <= MaxEventBytes {
-		d := fastDec{b: data}
+		d := fastDec{b: data, interned: strs}
 		var e Event
 		if d.event(&e) {
 			return e, nil
@@ -21,11 +23,52 @@ func DecodeFast(data []byte) (Event, error) {
 	return Decode(data)
 }
 
+// A Decoder decodes events as DecodeFast does, and the events it decodes
+// share one copy of each short string value: host and user names, actions,
+// categories and paths repeat across a batch, and each copy saved is an
+// allocation less. The zero value is ready; a Decoder is not safe for
+// concurrent use.
+type Decoder struct {
+	strs map[string]string
+}
+
+// Interning bounds: values longer than internMax are unique more often than
+// not; after internCap distinct values the table stops growing.
+const (
+	internMax = 48
+	internCap = 4096
+)
+
+// Decode decodes one event (see DecodeFast).
+func (dec *Decoder) Decode(data []byte) (Event, error) {
+	if dec.strs == nil {
+		dec.strs = make(map[string]string, 256)
+	}
+	return decodeFast(data, dec.strs)
+}
+
 // fastDec is a strict JSON reader over b; every method returns false
 // (give up) on anything outside the subset it handles.
 type fastDec struct {
-	b []byte
-	i int
+	b    []byte
+	i    int
+	interned map[string]string // interned values, nil for none
+}
+
+// intern returns b as a string, shared with earlier equal values when d
+// interns.
+func (d *fastDec) intern(b []byte) string {
+	if d.interned == nil || len(b) > internMax {
+		return string(b)
+	}
+	if s, ok := d.interned[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	if len(d.interned) < internCap {
+		d.interned[s] = s
+	}
+	return s
 }
 
 func (d *fastDec) ws() {
@@ -85,7 +128,7 @@ func (d *fastDec) str(dst *string) bool {
 		switch {
 		case c == '"':
 			if buf == nil {
-				*dst = string(d.b[start:d.i])
+				*dst = d.intern(d.b[start:d.i])
 			} else {
 				*dst = string(append(buf, d.b[start:d.i]...))
 			}

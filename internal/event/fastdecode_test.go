@@ -5,7 +5,9 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
+	"unsafe"
 )
 
 // sameAsDecode fails t unless DecodeFast and Decode agree on data, and
@@ -19,6 +21,14 @@ func sameAsDecode(t *testing.T, data []byte) bool {
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("DecodeFast differs from Decode for %q:\n got %#v\nwant %#v", data, got, want)
+	}
+	// A Decoder, the second time with every short value interned.
+	var dec Decoder
+	for range 2 {
+		got, gerr = dec.Decode(data)
+		if (werr == nil) != (gerr == nil) || !reflect.DeepEqual(got, want) {
+			t.Fatalf("Decoder differs from Decode for %q:\n got %#v, %v\nwant %#v, %v", data, got, gerr, want, werr)
+		}
 	}
 	var e Event
 	d := fastDec{b: data}
@@ -89,6 +99,30 @@ func FuzzDecodeFast(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		sameAsDecode(t, data)
 	})
+}
+
+// TestDecoderInterns checks that events from one Decoder share their short
+// values and keep long ones apart.
+func TestDecoderInterns(t *testing.T) {
+	long := strings.Repeat("x", internMax+1)
+	var dec Decoder
+	var evs []Event
+	for range 2 {
+		e, err := dec.Decode([]byte(`{"host":{"name":"web-1"},"message":"` + long + `"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		evs = append(evs, e)
+	}
+	if unsafe.StringData(evs[0].Host.Name) != unsafe.StringData(evs[1].Host.Name) {
+		t.Error("a short value decoded twice is two copies")
+	}
+	if unsafe.StringData(evs[0].Message) == unsafe.StringData(evs[1].Message) {
+		t.Error("a long value was interned")
+	}
+	if evs[0].Host.Name != "web-1" || evs[1].Message != long {
+		t.Errorf("values changed: %q %q", evs[0].Host.Name, evs[1].Message)
+	}
 }
 
 func BenchmarkDecodeFast(b *testing.B) {

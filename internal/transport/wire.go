@@ -106,6 +106,7 @@ func DecodeBatch(body []byte) ([]event.Event, error) {
 
 func decodeNDJSON(raw []byte) ([]event.Event, error) {
 	events := make([]event.Event, 0, bytes.Count(raw, []byte{'\n'})+1)
+	var dec event.Decoder
 	for line := 1; len(raw) > 0; line++ {
 		var l []byte
 		if i := bytes.IndexByte(raw, '\n'); i >= 0 {
@@ -119,7 +120,7 @@ func decodeNDJSON(raw []byte) ([]event.Event, error) {
 		if len(events) == MaxBatchEvents {
 			return nil, fmt.Errorf("%w: more than %d events", ErrBatchTooLarge, MaxBatchEvents)
 		}
-		ev, err := event.DecodeFast(l)
+		ev, err := dec.Decode(l)
 		if err != nil {
 			return nil, fmt.Errorf("%w: line %d: %w", ErrMalformed, line, err)
 		}
