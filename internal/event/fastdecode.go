@@ -1,6 +1,9 @@
 package event
 
-import "time"
+import (
+	"time"
+	"unsafe"
+)
 
 // DecodeFast returns exactly what Decode returns (the same event, or an
 // error when Decode fails) but decodes the common shape of events — plain
@@ -50,8 +53,8 @@ func (dec *Decoder) Decode(data []byte) (Event, error) {
 // fastDec is a strict JSON reader over b; every method returns false
 // (give up) on anything outside the subset it handles.
 type fastDec struct {
-	b    []byte
-	i    int
+	b        []byte
+	i        int
 	interned map[string]string // interned values, nil for none
 }
 
@@ -252,13 +255,44 @@ func (d *fastDec) strMap(dst *map[string]string) bool {
 		if !d.str(&v) {
 			return false
 		}
-		m[k] = v
+		m[d.keep(k)] = v
 		return true
 	})
 }
 
+// key reads an object key. Without escapes the string shares the input's
+// memory (no copy: keys are compared and dropped), so it is valid only while
+// the input is; keep copies one that is stored.
+func (d *fastDec) key() (string, bool) {
+	if d.peek() != '"' {
+		return "", false
+	}
+	start := d.i + 1
+	for j := start; j < len(d.b); j++ {
+		switch c := d.b[j]; {
+		case c == '"':
+			d.i = j + 1
+			if j == start {
+				return "", true
+			}
+			return unsafe.String(&d.b[start], j-start), true
+		case c == '\\' || c < 0x20 || c >= 0x80:
+			var k string
+			ok := d.str(&k) // escapes: a copy
+			return k, ok
+		}
+	}
+	return "", false
+}
+
+// keep returns a key from key as a string of its own.
+func (d *fastDec) keep(k string) string {
+	return d.intern(unsafe.Slice(unsafe.StringData(k), len(k)))
+}
+
 // object reads {"key": value, ...}, calling field for each value; keys
-// repeated within the object give up.
+// repeated within the object give up. The key passed to field is valid
+// only during the call (see key).
 func (d *fastDec) object(field func(key string) bool) bool {
 	if !d.expect('{') {
 		return false
@@ -267,10 +301,11 @@ func (d *fastDec) object(field func(key string) bool) bool {
 		d.i++
 		return true
 	}
-	var seen []string
+	var room [32]string
+	seen := room[:0]
 	for {
-		var k string
-		if !d.str(&k) || !d.expect(':') {
+		k, ok := d.key()
+		if !ok || !d.expect(':') {
 			return false
 		}
 		for _, s := range seen {
