@@ -9,7 +9,10 @@ import (
 	"github.com/vigil-sec/vigil/internal/store"
 )
 
-type dialect struct{}
+// dialect writes PostgreSQL for query.Compile. When trigram is set, Like
+// records there whether a condition can use a trigram index (on
+// command_line or message).
+type dialect struct{ trigram *bool }
 
 func (dialect) Param(n int) string { return "$" + strconv.Itoa(n) }
 
@@ -55,7 +58,10 @@ func (dialect) AnyElement(field string, cond func(string) string) string {
 
 func (dialect) TimeArg(t time.Time) any { return t.UnixNano() }
 
-func (dialect) Like(expr, p string, fold bool) string {
+func (d dialect) Like(expr, p string, fold bool) string {
+	if d.trigram != nil && (expr == "command_line" || expr == "message") {
+		*d.trigram = true
+	}
 	if fold {
 		return expr + " ILIKE " + p + ` ESCAPE '\'`
 	}

@@ -49,7 +49,19 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	pool, err := pgxpool.New(ctx, dsn)
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open postgres store: %w", err)
+	}
+	// Plan each search for its values. pgx prepares statements, and after
+	// five runs of one PostgreSQL would switch to a generic plan that cannot
+	// see the values: a rare phrase ('%failed password for x%') then read
+	// the day in time order instead of its trigram index (24 h search p50
+	// 13 ms -> 118 ms). A search is planned in well under a millisecond.
+	if _, set := cfg.ConnConfig.RuntimeParams["plan_cache_mode"]; !set {
+		cfg.ConnConfig.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open postgres store: %w", err)
 	}
