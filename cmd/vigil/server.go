@@ -96,6 +96,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := checkListen(*listen); err != nil {
 		return err
 	}
+	server.TuneGC()
 	s, err := server.Open(ctx, cfg)
 	if err != nil {
 		return err

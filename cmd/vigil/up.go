@@ -64,6 +64,7 @@ func runUp(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := df.apply(&cfg, log); err != nil {
 		return err
 	}
+	server.TuneGC()
 	s, err := server.Open(ctx, cfg)
 	if err != nil {
 		return err
