@@ -59,6 +59,26 @@ func TestBatchRoundTrip(t *testing.T) {
 	if !bytes.Equal(a, b) {
 		t.Fatal("events changed through the wire")
 	}
+	// DecodeBatch reuses its decompression buffer: decoding other events
+	// of the same shape must leave the first ones as they were.
+	other := make([]event.Event, len(evs))
+	for i, e := range evs {
+		e.Message = strings.Repeat("x", len(e.Message))
+		e.Labels = map[string]string{"k": "overwritten"}
+		other[i] = e
+	}
+	body2, err := EncodeBatch(other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if _, err := DecodeBatch(body2); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if b, _ = json.Marshal(got); !bytes.Equal(a, b) {
+		t.Fatal("decoded events changed when the next batch was decoded")
+	}
 }
 
 func TestDecodeBatch(t *testing.T) {
