@@ -181,7 +181,11 @@ const (
 )
 
 func newProbe(st store.Store) *probe {
-	p := &probe{Store: st, samples: make(chan sample, 64)}
+	// No queue: a batch is sampled only while the probe is idle, so that a
+	// lag is the time until its event is found, not time spent waiting
+	// behind earlier samples (on a saturated PostgreSQL, where each poll
+	// took 100-250 ms, a queue of 64 made lags of seconds).
+	p := &probe{Store: st, samples: make(chan sample)}
 	p.wg.Add(1)
 	go p.loop()
 	return p

@@ -112,6 +112,12 @@ func (s *Store) Ingest(ctx context.Context, b store.Batch) (store.IngestResult, 
 }
 
 func (s *Store) ingestTx(ctx context.Context, b store.Batch, c *columnsArrays) (store.IngestResult, error) {
+	select {
+	case s.ingest <- struct{}{}:
+		defer func() { <-s.ingest }()
+	case <-ctx.Done():
+		return store.IngestResult{}, ctx.Err()
+	}
 	var res store.IngestResult
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, "INSERT INTO batches (agent_id, seq, committed_ns) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",

@@ -11,6 +11,7 @@ import (
 	"context"
 	"embed"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -30,6 +31,9 @@ const lockKey = 0x76696769 // "vigi"
 type Options struct {
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// IngestConns bounds the connections that ingest uses at once
+	// (default 2); the pool keeps at least 4 more for searches.
+	IngestConns int
 }
 
 // Store is the PostgreSQL store; safe for concurrent use, also by several
@@ -39,6 +43,10 @@ type Store struct {
 	now  func() time.Time
 	mu   sync.Mutex
 	days map[int]bool // partitions known to exist (a cache)
+	// ingest holds a token per ingest transaction in flight: agents'
+	// batches wait here, not for the pool, so that a search finds a
+	// connection while ingest saturates the database.
+	ingest chan struct{}
 }
 
 var _ store.Store = (*Store)(nil)
@@ -61,11 +69,21 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	if _, set := cfg.ConnConfig.RuntimeParams["plan_cache_mode"]; !set {
 		cfg.ConnConfig.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
 	}
+	// Searches must not queue behind ingest for a connection: with the
+	// pool's default of 4 and 8 agents sending at once, a search waited
+	// ~1 s for a connection (bench/ingest_e2e -pg).
+	if opts.IngestConns <= 0 {
+		opts.IngestConns = 2
+	}
+	if !strings.Contains(dsn, "pool_max_conns") {
+		cfg.MaxConns = max(cfg.MaxConns, int32(opts.IngestConns)+4)
+	}
+	ingestConns := max(1, min(opts.IngestConns, int(cfg.MaxConns)-1))
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open postgres store: %w", err)
 	}
-	s := &Store{pool: pool, now: opts.Now, days: map[int]bool{}}
+	s := &Store{pool: pool, now: opts.Now, days: map[int]bool{}, ingest: make(chan struct{}, ingestConns)}
 	if err := s.migrate(ctx); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("open postgres store: %w", err)

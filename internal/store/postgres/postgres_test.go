@@ -7,6 +7,7 @@ import (
 	"os"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/vigil-sec/vigil/internal/event"
 	"github.com/vigil-sec/vigil/internal/query"
@@ -140,5 +141,35 @@ func TestHostileText(t *testing.T) {
 	n, _ := query.Parse("message:*here*")
 	if got, err := s.Search(ctx, store.Search{Query: n}); err != nil || len(got.Events) != 1 {
 		t.Errorf("search: %v, %v", got, err)
+	}
+}
+
+// TestSearchBesideIngest checks that ingest leaves connections to
+// searches: with every ingest slot taken, a search still runs, and an
+// ingest waits for a slot until its context ends.
+func TestSearchBesideIngest(t *testing.T) {
+	s := openDSN(t, newDB(t))
+	defer s.Close()
+	if free := int(s.pool.Config().MaxConns) - cap(s.ingest); free < 4 {
+		t.Fatalf("pool of %d connections leaves %d to searches beside %d ingest slots, want >= 4", s.pool.Config().MaxConns, free, cap(s.ingest))
+	}
+	for range cap(s.ingest) {
+		s.ingest <- struct{}{}
+	}
+	ctx := context.Background()
+	if _, err := s.Search(ctx, store.Search{Query: query.All{}}); err != nil {
+		t.Fatalf("search while ingest holds every slot: %v", err)
+	}
+	short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel()
+	e := event.Event{Timestamp: time.Now(), Event: event.Meta{Kind: event.KindEvent, Action: "exec"}}
+	if _, err := s.Ingest(short, store.Batch{AgentID: "a", Seq: 1, Events: []event.Event{e}}); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("ingest with no slot free: %v, want the context's deadline", err)
+	}
+	for range cap(s.ingest) {
+		<-s.ingest
+	}
+	if res, err := s.Ingest(ctx, store.Batch{AgentID: "a", Seq: 1, Events: []event.Event{e}}); err != nil || res.Stored != 1 {
+		t.Fatalf("ingest after the slots were freed: %+v %v", res, err)
 	}
 }
