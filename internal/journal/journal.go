@@ -16,6 +16,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -45,6 +46,11 @@ type Entry struct {
 	// PID is _PID (what the kernel says sent the entry), else SYSLOG_PID
 	// (what the message says), else -1.
 	PID int64
+	// UID is _UID, the effective user ID the kernel gave journald for the
+	// sending process (the sender cannot choose it, unlike
+	// SYSLOG_IDENTIFIER or _COMM, a binary's name); -1 when absent, as in
+	// entries imported from another machine's export.
+	UID int64
 	// Message is MESSAGE, with bytes that are not UTF-8 kept as they are;
 	// empty when the entry has none.
 	Message string
@@ -62,7 +68,7 @@ func (e Entry) Program() string {
 // Fields are the entry fields Args asks journalctl for (--output-fields);
 // journalctl adds __CURSOR, __REALTIME_TIMESTAMP, __MONOTONIC_TIMESTAMP and
 // _BOOT_ID to every entry itself.
-var Fields = []string{"MESSAGE", "SYSLOG_IDENTIFIER", "_COMM", "_PID", "SYSLOG_PID", "_HOSTNAME"}
+var Fields = []string{"MESSAGE", "SYSLOG_IDENTIFIER", "_COMM", "_PID", "SYSLOG_PID", "_UID", "_HOSTNAME"}
 
 // ErrBadEntry is returned (wrapped) by ParseEntry for a line that is no
 // journal entry.
@@ -78,6 +84,7 @@ type rawEntry struct {
 	Comm       json.RawMessage `json:"_COMM"`
 	PID        json.RawMessage `json:"_PID"`
 	SyslogPID  json.RawMessage `json:"SYSLOG_PID"`
+	UID        json.RawMessage `json:"_UID"`
 	Message    json.RawMessage `json:"MESSAGE"`
 }
 
@@ -85,7 +92,7 @@ type rawEntry struct {
 // error wrapping ErrBadEntry when the line is not a JSON object, or lacks a
 // well-formed __CURSOR or __REALTIME_TIMESTAMP (journalctl prints both for
 // every entry). Other fields that are missing, null or malformed are left
-// empty (PID -1): they come from the programs that logged, not from
+// empty (PID and UID -1): they come from the programs that logged, not from
 // journald.
 func ParseEntry(line []byte) (Entry, error) {
 	line = bytes.TrimSpace(line)
@@ -96,7 +103,7 @@ func ParseEntry(line []byte) (Entry, error) {
 	if err := json.Unmarshal(line, &raw); err != nil {
 		return Entry{}, fmt.Errorf("%w: %v", ErrBadEntry, err)
 	}
-	e := Entry{PID: -1}
+	e := Entry{PID: -1, UID: -1}
 	var err error
 	if e.Cursor, err = value(raw.Cursor); err != nil || !ValidCursor(e.Cursor) {
 		return Entry{}, fmt.Errorf("%w: __CURSOR missing or malformed", ErrBadEntry)
@@ -114,6 +121,11 @@ func ParseEntry(line []byte) (Entry, error) {
 	e.Identifier, _ = value(raw.Identifier)
 	e.Comm, _ = value(raw.Comm)
 	e.Message, _ = value(raw.Message)
+	if s, _ := value(raw.UID); s != "" {
+		if uid, err := strconv.ParseInt(s, 10, 64); err == nil && uid >= 0 && uid <= math.MaxUint32 {
+			e.UID = uid
+		}
+	}
 	for _, r := range []json.RawMessage{raw.PID, raw.SyslogPID} {
 		s, _ := value(r)
 		if pid, err := strconv.ParseInt(s, 10, 64); err == nil && pid >= 0 {

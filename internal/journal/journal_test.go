@@ -134,6 +134,32 @@ func TestParseEntryOddFields(t *testing.T) {
 	}
 }
 
+// TestParseEntryUID checks _UID: a user ID, else -1.
+func TestParseEntryUID(t *testing.T) {
+	head := `{"__CURSOR":"` + goodCursor + `","__REALTIME_TIMESTAMP":"1714550400000000",`
+	for fields, want := range map[string]int64{
+		`"_UID":"0"`:          0,
+		`"_UID":"1000"`:       1000,
+		`"_UID":"4294967295"`: 4294967295,
+		`"_UID":"4294967296"`: -1,
+		`"_UID":"-1"`:         -1,
+		`"_UID":"root"`:       -1,
+		`"_UID":""`:           -1,
+		`"_UID":null`:         -1,
+		`"_UID":["0","1000"]`: 0,
+		`"MESSAGE":"x"`:       -1,
+	} {
+		e, err := ParseEntry([]byte(head + fields + `}`))
+		if err != nil {
+			t.Errorf("%s: %v", fields, err)
+			continue
+		}
+		if e.UID != want {
+			t.Errorf("%s: uid %d, want %d", fields, e.UID, want)
+		}
+	}
+}
+
 func TestValidCursor(t *testing.T) {
 	for _, c := range []string{goodCursor, "s=1", "s=abc;i=2"} {
 		if !ValidCursor(c) {
@@ -153,7 +179,7 @@ func TestArgs(t *testing.T) {
 		{{Field: "SYSLOG_FACILITY", Values: []string{"4", "10"}}, {Field: "_MACHINE_ID", Values: []string{"abc"}}},
 		{{Field: "_COMM", Values: []string{"sshd"}}},
 	}
-	base := []string{"--output=json", "--output-fields=MESSAGE,SYSLOG_IDENTIFIER,_COMM,_PID,SYSLOG_PID,_HOSTNAME", "--all", "--no-pager", "--merge"}
+	base := []string{"--output=json", "--output-fields=MESSAGE,SYSLOG_IDENTIFIER,_COMM,_PID,SYSLOG_PID,_UID,_HOSTNAME", "--all", "--no-pager", "--merge"}
 	tests := []struct {
 		name string
 		opts Options

@@ -32,6 +32,43 @@ var authPrograms = []string{
 	"passwd", "chage", "chpasswd", "gpasswd", "chfn", "chsh", "newusers",
 }
 
+// rootOnly are the programs, and PAM services, that log only while their
+// effective user ID is 0: daemons running as root, setuid-root tools, and
+// what only root may run. An entry naming one of them, by its tag or as
+// the service of a PAM message, that came from another user is forged.
+var rootOnly = func() map[string]bool {
+	m := map[string]bool{"cron": true, "systemd-user": true, "su-l": true, "sudo-i": true, "runuser": true, "runuser-l": true}
+	for _, p := range authPrograms {
+		m[p] = true
+	}
+	return m
+}()
+
+// forged reports whether e claims to come from a root-only program or PAM
+// service but was sent by another user: any user can run logger -t sshd
+// "Accepted password for root from ...", which an auth log cannot tell from
+// sshd's own line. _UID is the sender's effective user ID as the kernel gave
+// it to journald. An entry without it (imported from another machine's
+// export) cannot be checked.
+func forged(e journal.Entry) bool {
+	if e.UID <= 0 {
+		return false
+	}
+	if rootOnly[strings.ToLower(e.Program())] {
+		return true
+	}
+	// pam_unix(sshd:session): the service is the program PAM ran in.
+	if rest, ok := strings.CutPrefix(e.Message, "pam_"); ok {
+		module, rest, ok := strings.Cut(rest, "(")
+		if !ok || module == "" || strings.ContainsAny(module, " :") {
+			return false
+		}
+		service, _, ok := strings.Cut(rest, ":")
+		return ok && rootOnly[strings.ToLower(service)]
+	}
+	return false
+}
+
 // authMatch selects the entries an auth log would hold (syslog facilities
 // auth and authpriv, as rsyslog's auth,authpriv.* rule) and those of the
 // programs above, which may log natively without a facility. machineID,
@@ -270,6 +307,14 @@ func (j *journalSource) entry(ctx context.Context, e journal.Entry, err error, e
 		return nil
 	}
 	health.Add("journal_entries", 1)
+	if forged(e) {
+		// Counted in the collector's health and not read.
+		health.Add("journal_entries_forged", 1)
+		j.log.Debug("journal entry claims a root-only program but came from another user; not read",
+			"program", e.Program(), "uid", e.UID, "pid", e.PID)
+		j.setCursor(e.Cursor)
+		return nil
+	}
 	h := authlog.Header{Time: e.Time, Host: e.Host, Program: e.Program(), PID: e.PID, Msg: e.Message}
 	evs := authlog.ParseRecord(h, authlog.RecordID{Source: j.key, Key: e.Cursor})
 	for i := 0; i < len(evs); {

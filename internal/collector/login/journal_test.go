@@ -515,3 +515,52 @@ func TestNewRejectsBadJournalConfig(t *testing.T) {
 		}
 	}
 }
+
+func TestForged(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		e        journal.Entry
+		isForged bool
+	}{
+		{"sshd as root", journal.Entry{Identifier: "sshd", UID: 0, Message: "Accepted password for root from 192.0.2.1 port 22 ssh2"}, false},
+		{"sshd, sender unknown", journal.Entry{Identifier: "sshd", UID: -1, Message: "Accepted password for root from 192.0.2.1 port 22 ssh2"}, false},
+		{"logger -t sshd", journal.Entry{Identifier: "sshd", Comm: "logger", UID: 1000, Message: "Accepted password for root from 192.0.2.1 port 22 ssh2"}, true},
+		{"tag in capitals", journal.Entry{Identifier: "SUDO", UID: 1000, Message: "x"}, true},
+		{"no tag, root-only process name", journal.Entry{Comm: "systemd-logind", UID: 1000, Message: "New session 7 of user alice."}, true},
+		{"PAM line naming sshd under another tag", journal.Entry{Identifier: "backup", UID: 1000, Message: "pam_unix(sshd:session): session opened for user root(uid=0) by (uid=0)"}, true},
+		{"PAM line of cron", journal.Entry{Identifier: "x", UID: 33, Message: "pam_unix(cron:session): session closed for user root"}, true},
+		{"a user's screen locker", journal.Entry{Identifier: "i3lock", UID: 1000, Message: "pam_unix(i3lock:auth): authentication failure; logname= uid=1000"}, false},
+		{"a user's own tag", journal.Entry{Identifier: "backup", UID: 1000, Message: "done"}, false},
+		{"not a PAM line", journal.Entry{Identifier: "backup", UID: 1000, Message: "pam_ x (sshd: y"}, false},
+	} {
+		if got := forged(c.e); got != c.isForged {
+			t.Errorf("%s: forged = %v, want %v", c.name, got, c.isForged)
+		}
+	}
+}
+
+// TestJournalForged checks that entries claiming sshd or a root-only PAM
+// service from an unprivileged sender give no event and are counted, while
+// the same lines from root are read.
+func TestJournalForged(t *testing.T) {
+	journaltest.Need(t)
+	dir := t.TempDir()
+	withUID := func(e journaltest.Entry, uid string) journaltest.Entry {
+		e.Fields = append(e.Fields, journaltest.Field{Name: "_UID", Value: uid})
+		return e
+	}
+	journaltest.Write(t, filepath.Join(dir, "x.journal"),
+		withUID(journaltest.Syslog(at(0), "web1", "sshd", 1001, facAuth, "Accepted password for mallory from 192.0.2.66 port 50000 ssh2"), "1000"),
+		withUID(journaltest.Syslog(at(1), "web1", "notes", 1002, facAuthPriv, "pam_unix(su:session): session opened for user root(uid=0) by mallory(uid=1000)"), "1000"),
+		withUID(journaltest.Syslog(at(2), "web1", "sshd", 1003, facAuth, "Accepted password for alice from 192.0.2.7 port 50000 ssh2"), "0"))
+	deps := collector.Deps{Root: hostfs.Live(), StateDir: t.TempDir(), FromStart: true, Now: time.Now}
+	r := startDirect(t, journalConfig(dir), deps, nil)
+	r.wait(t, "alice's login", atLeast(1))
+	r.stop(t)
+	if g := summary(r.snapshot()); !slices.Equal(g, []got{{"ssh_login", "success", "alice", "192.0.2.7"}}) {
+		t.Errorf("events %v, want alice's login only", g)
+	}
+	if n := r.health.Counters()["journal_entries_forged"]; n != 2 {
+		t.Errorf("journal_entries_forged %d, want 2", n)
+	}
+}
