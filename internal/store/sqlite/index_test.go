@@ -165,3 +165,44 @@ func TestOldLayoutUpgraded(t *testing.T) {
 		t.Fatalf("after reindexing: %d, want 11", c)
 	}
 }
+
+// TestWALCutBack checks journal_size_limit: once a checkpoint has copied the
+// whole WAL, the writer's next commit starts it over and cuts the file back
+// to walSizeLimit, instead of keeping its largest size.
+func TestWALCutBack(t *testing.T) {
+	old := walSizeLimit
+	walSizeLimit = 64 << 10
+	t.Cleanup(func() { walSizeLimit = old })
+	ctx := context.Background()
+	file := filepath.Join(t.TempDir(), "v.db")
+	s := openAt(t, file)
+	defer s.Close()
+	walSize := func() int64 {
+		fi, err := os.Stat(file + "-wal")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Size()
+	}
+	day := benchEnd.Add(-12 * time.Hour)
+	ingest(t, s, cmdEvents(day, "a", 0, 3000), 1)
+	grown := walSize()
+	if grown <= int64(walSizeLimit) {
+		t.Fatalf("WAL %d bytes after ingest: the test needs more than %d", grown, walSizeLimit)
+	}
+	// Indexed (so the indexer holds no snapshot), then checkpointed whole.
+	if err := s.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var busy, logPages, copied int
+	if err := s.ck.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &logPages, &copied); err != nil || logPages != copied {
+		t.Fatalf("checkpoint: busy %d, %d of %d pages copied, %v", busy, copied, logPages, err)
+	}
+	ingest(t, s, cmdEvents(day, "b", 5000, 1), 2)
+	if got := walSize(); got > int64(walSizeLimit) {
+		t.Fatalf("WAL %d bytes after a checkpoint and a small commit, was %d; want at most %d", got, grown, walSizeLimit)
+	}
+	if n := countQ(t, s, "process.name:run"); n != 3001 {
+		t.Fatalf("%d events, want 3001", n)
+	}
+}
