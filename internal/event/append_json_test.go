@@ -3,8 +3,6 @@ package event
 import (
 	"bytes"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -105,17 +103,7 @@ func TestAppendJSONMatchesEncodingJSON(t *testing.T) {
 // FuzzAppendJSON decodes arbitrary JSON into an event and checks that
 // AppendJSON encodes it exactly as encoding/json does.
 func FuzzAppendJSON(f *testing.F) {
-	files, err := filepath.Glob(filepath.Join("testdata", "*.json"))
-	if err != nil || len(files) == 0 {
-		f.Fatalf("no seeds in testdata: %v", err)
-	}
-	for _, name := range files {
-		b, err := os.ReadFile(name)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(b)
-	}
+	addSampleSeeds(f)
 	f.Add([]byte(`{"message":"<a>\u2028\u0000\ud800","labels":{"z":"1","a":"<"},"vigil":{"collector":{"counters":{"b":-3,"a":0}}}}`))
 	f.Add([]byte(`{"@timestamp":"9999-12-31T23:59:59.999999999-23:59","process":{"tty":{},"start":"0001-01-01T00:00:00.000000001Z"}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {

@@ -3,8 +3,6 @@ package event
 import (
 	"bytes"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -91,17 +89,7 @@ func TestDecodeFast(t *testing.T) {
 }
 
 func FuzzDecodeFast(f *testing.F) {
-	files, err := filepath.Glob(filepath.Join("testdata", "*.json"))
-	if err != nil || len(files) == 0 {
-		f.Fatalf("no seeds in testdata: %v", err)
-	}
-	for _, name := range files {
-		b, err := os.ReadFile(name)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(b)
-	}
+	addSampleSeeds(f)
 	exec := sampleExec()
 	b, _ := json.Marshal(&exec)
 	f.Add(b)

@@ -12,17 +12,7 @@ import (
 // field, and checks that re-marshalling is stable: the event decoded from the
 // first marshal marshals to the same bytes.
 func FuzzUnmarshalValidate(f *testing.F) {
-	files, err := filepath.Glob(filepath.Join("testdata", "*.json"))
-	if err != nil || len(files) == 0 {
-		f.Fatalf("no seeds in testdata: %v", err)
-	}
-	for _, name := range files {
-		b, err := os.ReadFile(name)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(b)
-	}
+	addSampleSeeds(f)
 	f.Add([]byte(`{"process":{"pid":0,"tty":{}},"vigil":{"loss":{}},"labels":{"":""}}`))
 	f.Add([]byte(`{"@timestamp":"2025-01-01T00:00:00+01:00","event":{"category":[],"type":null}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -57,4 +47,19 @@ func FuzzUnmarshalValidate(f *testing.F) {
 			t.Fatalf("round trip changed validity: %v / %v", e.Validate(), e2.Validate())
 		}
 	})
+}
+
+// addSampleSeeds adds the sample events in testdata as seeds of f.
+func addSampleSeeds(f *testing.F) {
+	files, err := filepath.Glob(filepath.Join("testdata", "*.json"))
+	if err != nil || len(files) == 0 {
+		f.Fatalf("no seeds in testdata: %v", err)
+	}
+	for _, name := range files {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
 }

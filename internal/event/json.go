@@ -86,19 +86,16 @@ func appendStrings(b []byte, ss []string, html bool) []byte {
 }
 
 func appendStringMap(b []byte, m map[string]string, html bool) []byte {
-	b = append(b, '{')
-	for i, k := range sortedKeys(m, make([]string, 0, 16)) {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = appendString(b, k, html)
-		b = append(b, ':')
-		b = appendString(b, m[k], html)
-	}
-	return append(b, '}')
+	return appendMap(b, m, html, func(b []byte, v string) []byte { return appendString(b, v, html) })
 }
 
 func appendIntMap(b []byte, m map[string]int64, html bool) []byte {
+	return appendMap(b, m, html, func(b []byte, v int64) []byte { return strconv.AppendInt(b, v, 10) })
+}
+
+// appendMap appends m as a JSON object with its keys in order, as
+// encoding/json writes maps.
+func appendMap[V any](b []byte, m map[string]V, html bool, value func([]byte, V) []byte) []byte {
 	b = append(b, '{')
 	for i, k := range sortedKeys(m, make([]string, 0, 16)) {
 		if i > 0 {
@@ -106,7 +103,7 @@ func appendIntMap(b []byte, m map[string]int64, html bool) []byte {
 		}
 		b = appendString(b, k, html)
 		b = append(b, ':')
-		b = strconv.AppendInt(b, m[k], 10)
+		b = value(b, m[k])
 	}
 	return append(b, '}')
 }
