@@ -32,7 +32,8 @@ type Options struct {
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 	// IngestConns bounds the connections that ingest uses at once
-	// (default 2); the pool keeps at least 4 more for searches.
+	// (default 2). Unless the DSN sets pool_max_conns, the pool is sized
+	// to keep 4 more for searches; with it, at least one.
 	IngestConns int
 }
 
