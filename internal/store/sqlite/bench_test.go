@@ -156,3 +156,72 @@ func BenchmarkInsertCost(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkIndexBlocks measures what filling a day's trigram index costs an
+// event: one document a row (the layout before blocks) against one a block
+// (TrigramFill), in steps of 16,384 rows as the indexer takes them.
+func BenchmarkIndexBlocks(b *testing.B) {
+	evs := storetest.FleetEvents(131072, benchEnd, 1, 1)
+	rows := make([]row, len(evs))
+	for i := range evs {
+		r, err := toRow(&evs[i])
+		if err != nil {
+			b.Fatal(err)
+		}
+		rows[i] = r
+	}
+	const day = 20261107
+	db := openDB(dsn(filepath.Join(b.TempDir(), "c.db"), "FULL", immediate, eventsBackstop), "", "")
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	for _, stmt := range partitionDDL(day)[:2] {
+		if _, err := db.Exec(stmt); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for start := 0; start < len(rows); start += 8192 {
+		tx, err := db.Begin()
+		if err != nil {
+			b.Fatal(err)
+		}
+		sc := stmtCache{}
+		if _, err := insertRows(context.Background(), tx, sc, day, rows[start:min(start+8192, len(rows))]); err != nil {
+			b.Fatal(err)
+		}
+		sc.close()
+		if err := tx.Commit(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	const step = 16384
+	for _, v := range []struct {
+		name string
+		fill func(lo, hi int64) string
+	}{
+		{"row", func(lo, hi int64) string {
+			return fmt.Sprintf("INSERT INTO %s (rowid, command_line, message) SELECT rowid, command_line, message FROM %s WHERE rowid > %d AND rowid <= %d",
+				ftsTable(day), eventsTable(day), lo, hi)
+		}},
+		{"block", func(lo, hi int64) string { return TrigramFill(day, "", lo, hi) }},
+	} {
+		b.Run(v.name, func(b *testing.B) {
+			var took time.Duration
+			for b.Loop() {
+				if _, err := db.Exec("DROP TABLE IF EXISTS " + ftsTable(day)); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := db.Exec(ftsDDL(day)); err != nil {
+					b.Fatal(err)
+				}
+				start := time.Now()
+				for lo := int64(0); lo < int64(len(rows)); lo += step {
+					if _, err := db.Exec(v.fill(lo, lo+step)); err != nil {
+						b.Fatal(err)
+					}
+				}
+				took += time.Since(start)
+			}
+			b.ReportMetric(float64(took.Nanoseconds())/1000/float64(b.N*len(rows)), "µs/event")
+		})
+	}
+}
