@@ -113,8 +113,7 @@ func compile(n query.Node) (compiled, error) {
 
 // render returns the WHERE clause for one partition and its arguments:
 // each substring condition is narrowed by the trigram index for the rows it
-// has indexed (rowid <= ftsRowid), whose candidates are blocks of rows
-// (blockShift); later rows are checked by LIKE alone.
+// has indexed (rowid <= ftsRowid); later rows are checked by LIKE alone.
 func (c compiled) render(p partition) (string, []any) {
 	args := c.args
 	if len(c.matches) == 0 {
@@ -143,26 +142,22 @@ func (c compiled) render(p partition) (string, []any) {
 		} else {
 			args = append(args, c.few[k])
 		}
-		mark, param, shift := strconv.FormatInt(p.ftsRowid, 10), "?"+strconv.Itoa(len(args)), strconv.Itoa(blockShift)
+		mark, match := strconv.FormatInt(p.ftsRowid, 10), "SELECT rowid FROM fts."+ftsTable(p.day)+" WHERE "+ftsTable(p.day)+" MATCH ?"+strconv.Itoa(len(args))
 		if p.drive {
-			// The candidate blocks' rowids (each block number times the
-			// block size plus 0..size-1) as a single rowid IN, which SQLite
-			// can use to look the rows up instead of filtering every row.
-			b.WriteString("rowid IN (WITH RECURSIVE o(k) AS (VALUES (0) UNION ALL SELECT k + 1 FROM o WHERE k < " + strconv.Itoa(1<<blockShift-1) + ")" +
-				" SELECT (f.rowid << " + shift + ") + o.k FROM fts." + ftsTable(p.day) + "(" + param + ") AS f, o" +
-				" UNION ALL SELECT rowid FROM " + eventsTable(p.day) + " WHERE rowid > " + mark + ")")
+			// The same rows as a single rowid IN, which SQLite can use to
+			// look the candidates up instead of filtering every row.
+			b.WriteString("rowid IN (" + match + " UNION ALL SELECT rowid FROM " + eventsTable(p.day) + " WHERE rowid > " + mark + ")")
 			continue
 		}
-		b.WriteString("(rowid > " + mark + " OR (rowid >> " + shift + ") IN (SELECT rowid FROM fts." + ftsTable(p.day) + "(" + param + ")))")
+		b.WriteString("(rowid > " + mark + " OR rowid IN (" + match + "))")
 	}
 	return b.String(), args
 }
 
 // drives reports whether the trigram candidates of every substring
-// condition in a partition number fewer than limit(rows) rows, rows being
-// the partition's highest rowid (about its row count); a candidate block
-// counts as all its rows. Counting stops at the limit, so a common
-// substring costs no more than the limit's blocks.
+// condition in a partition number fewer than limit(rows), rows being the
+// partition's highest rowid (about its row count). Counting stops at the
+// limit, so a common substring costs no more than the limit's rows.
 func (c compiled) drives(ctx context.Context, tx *sql.Tx, p partition, limit func(rows int64) int64) (bool, error) {
 	if p.ftsRowid == 0 {
 		return false, nil // nothing indexed: LIKE alone
@@ -171,7 +166,7 @@ func (c compiled) drives(ctx context.Context, tx *sql.Tx, p partition, limit fun
 	if err := tx.QueryRowContext(ctx, "SELECT max(rowid) FROM "+eventsTable(p.day)).Scan(&top); err != nil {
 		return false, fmt.Errorf("partition %d: %w", p.day, err)
 	}
-	lim := limit(top.Int64)>>blockShift + 1 // in blocks
+	lim := limit(top.Int64)
 	seen := map[string]bool{}
 	for _, m := range c.matches {
 		if m == "" || seen[m] {
@@ -179,7 +174,7 @@ func (c compiled) drives(ctx context.Context, tx *sql.Tx, p partition, limit fun
 		}
 		seen[m] = true
 		var n int64
-		err := tx.QueryRowContext(ctx, "SELECT count(*) FROM (SELECT 1 FROM fts."+ftsTable(p.day)+"(?) LIMIT ?)", m, lim).Scan(&n)
+		err := tx.QueryRowContext(ctx, "SELECT count(*) FROM (SELECT 1 FROM fts."+ftsTable(p.day)+" WHERE "+ftsTable(p.day)+" MATCH ? LIMIT ?)", m, lim).Scan(&n)
 		if err != nil {
 			return false, fmt.Errorf("partition %d: trigram candidates: %w", p.day, err)
 		}

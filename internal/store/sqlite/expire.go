@@ -122,12 +122,8 @@ func (s *Store) expireRows(ctx context.Context, day int, cats []string, cutoff m
 		return 0, err
 	}
 	defer ftx.Rollback()
-	// The watermark drops to the end of the last block wholly at or below
-	// the highest row that stays (see blockEnd): rowids above it are given
-	// again to new rows, whose block must be indexed again.
-	shift := strconv.Itoa(blockShift)
-	_, err = ftx.ExecContext(ctx, "UPDATE marks SET indexed_rowid = min(indexed_rowid, max(0, ((coalesce((SELECT max(rowid) FROM ev."+eventsTable(day)+
-		" WHERE NOT coalesce(("+where+"), 0)), 0) + 1) >> "+shift+" << "+shift+") - 1)) WHERE day = "+strconv.Itoa(day), args...)
+	_, err = ftx.ExecContext(ctx, "UPDATE marks SET indexed_rowid = min(indexed_rowid, coalesce((SELECT max(rowid) FROM ev."+eventsTable(day)+
+		" WHERE NOT coalesce(("+where+"), 0)), 0)) WHERE day = "+strconv.Itoa(day), args...)
 	if err != nil {
 		return 0, err
 	}

@@ -56,12 +56,10 @@ func (s *Store) Flush(ctx context.Context) error {
 }
 
 // indexStep indexes up to indexChunk rows of a partition past its
-// watermark, in whole blocks, and advances the watermark in the same
-// transaction of the index file. It reports whether the partition is caught
-// up: the rows past the watermark do not fill a block (searches check them
-// with LIKE until they do). It holds only the index file's lock: ingest goes
-// on meanwhile, and the rows it reads are those committed when its
-// transaction began.
+// watermark and advances the watermark in the same transaction of the index
+// file. It reports whether the partition is caught up. It holds only the
+// index file's lock: ingest goes on meanwhile, and the rows it reads are
+// those committed when its transaction began.
 func (s *Store) indexStep(ctx context.Context, day int) (bool, error) {
 	s.fmu.Lock()
 	defer s.fmu.Unlock()
@@ -91,11 +89,13 @@ func (s *Store) indexStep(ctx context.Context, day int) (bool, error) {
 	if err := tx.QueryRowContext(ctx, "SELECT max(rowid) FROM ev."+eventsTable(day)).Scan(&top); err != nil {
 		return false, err
 	}
-	hi := blockEnd(min(top.Int64, mark+indexChunk))
-	if !top.Valid || hi <= mark {
+	if !top.Valid || top.Int64 <= mark {
 		return true, nil
 	}
-	if _, err = tx.ExecContext(ctx, TrigramFill(day, "ev", mark, hi)); err != nil {
+	hi := min(top.Int64, mark+indexChunk)
+	_, err = tx.ExecContext(ctx, "INSERT INTO "+ftsTable(day)+" (rowid, command_line, message) SELECT rowid, command_line, message FROM ev."+
+		eventsTable(day)+" WHERE rowid > ? AND rowid <= ? AND (command_line IS NOT NULL OR message IS NOT NULL)", mark, hi)
+	if err != nil {
 		return false, err
 	}
 	if _, err := tx.ExecContext(ctx, "INSERT INTO marks (day, indexed_rowid) VALUES (?, ?) ON CONFLICT (day) DO UPDATE SET indexed_rowid = excluded.indexed_rowid", day, hi); err != nil {
@@ -104,22 +104,17 @@ func (s *Store) indexStep(ctx context.Context, day int) (bool, error) {
 	if err := tx.Commit(); err != nil {
 		return false, err
 	}
-	return blockEnd(top.Int64) == hi, nil
+	return hi == top.Int64, nil
 }
 
 // dropOrphanIndexes drops the trigram indexes and watermarks of days the
 // event file no longer has (a crash between the two files' drops of a day
-// leaves them; a day created again later must start from an empty index),
-// and the per-row indexes of earlier versions with their watermarks (the
-// indexer then builds block indexes from the start of each day).
+// leaves them; a day created again later must start from an empty index).
 func (s *Store) dropOrphanIndexes(ctx context.Context) error {
 	s.fmu.Lock()
 	defer s.fmu.Unlock()
-	if err := s.dropPerRowIndexes(ctx); err != nil {
-		return err
-	}
-	rows, err := s.fw.QueryContext(ctx, "SELECT name FROM sqlite_schema WHERE type = 'table' AND name GLOB 'ftb_[0-9]*' AND name NOT GLOB 'ftb_*_*'"+
-		" UNION SELECT 'ftb_' || day FROM marks")
+	rows, err := s.fw.QueryContext(ctx, "SELECT name FROM sqlite_schema WHERE type = 'table' AND name GLOB 'fts_[0-9]*' AND name NOT GLOB 'fts_*_*'"+
+		" UNION SELECT 'fts_' || day FROM marks")
 	if err != nil {
 		return fmt.Errorf("list trigram indexes: %w", err)
 	}
@@ -130,7 +125,7 @@ func (s *Store) dropOrphanIndexes(ctx context.Context) error {
 			rows.Close()
 			return fmt.Errorf("list trigram indexes: %w", err)
 		}
-		day, err := strconv.Atoi(strings.TrimPrefix(name, "ftb_"))
+		day, err := strconv.Atoi(strings.TrimPrefix(name, "fts_"))
 		if err == nil && !s.days[day] {
 			orphans = append(orphans, day)
 		}
@@ -147,51 +142,14 @@ func (s *Store) dropOrphanIndexes(ctx context.Context) error {
 	return nil
 }
 
-// dropPerRowIndexes drops the index file's per-row trigram indexes
-// (perRowFTSTable) and their watermarks, each day in one transaction. The
-// caller holds fmu.
-func (s *Store) dropPerRowIndexes(ctx context.Context) error {
-	rows, err := s.fw.QueryContext(ctx, "SELECT name FROM sqlite_schema WHERE type = 'table' AND name GLOB 'fts_[0-9]*' AND name NOT GLOB 'fts_*_*'")
-	if err != nil {
-		return fmt.Errorf("list per-row trigram indexes: %w", err)
-	}
-	var days []int
-	for rows.Next() {
-		var name string
-		if err := rows.Scan(&name); err != nil {
-			rows.Close()
-			return fmt.Errorf("list per-row trigram indexes: %w", err)
-		}
-		if day, err := strconv.Atoi(strings.TrimPrefix(name, "fts_")); err == nil {
-			days = append(days, day)
-		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("list per-row trigram indexes: %w", err)
-	}
-	for _, day := range days {
-		if err := s.dropIndexTable(ctx, day, perRowFTSTable(day)); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // dropIndex drops a day's trigram index and watermark. The caller holds fmu.
 func (s *Store) dropIndex(ctx context.Context, day int) error {
-	return s.dropIndexTable(ctx, day, ftsTable(day))
-}
-
-// dropIndexTable drops table, a trigram index of day, and the day's
-// watermark in one transaction. The caller holds fmu.
-func (s *Store) dropIndexTable(ctx context.Context, day int, table string) error {
 	tx, err := s.fw.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("drop trigram index %d: %w", day, err)
 	}
 	defer tx.Rollback()
-	for _, q := range []string{"DROP TABLE IF EXISTS " + table, "DELETE FROM marks WHERE day = " + strconv.Itoa(day)} {
+	for _, q := range []string{"DROP TABLE IF EXISTS " + ftsTable(day), "DELETE FROM marks WHERE day = " + strconv.Itoa(day)} {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("drop trigram index %d: %w", day, err)
 		}

@@ -52,25 +52,20 @@ func TestIndexFile(t *testing.T) {
 		t.Fatalf("index file: %v", err)
 	}
 	var inMain, inIndex int
-	if err := s.w.QueryRow("SELECT count(*) FROM sqlite_schema WHERE name GLOB 'ft[sb]_*'").Scan(&inMain); err != nil {
+	if err := s.w.QueryRow("SELECT count(*) FROM sqlite_schema WHERE name GLOB 'fts_*'").Scan(&inMain); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.fw.QueryRow("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name GLOB 'ftb_[0-9]*' AND name NOT GLOB 'ftb_*_*'").Scan(&inIndex); err != nil {
+	if err := s.fw.QueryRow("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name GLOB 'fts_[0-9]*' AND name NOT GLOB 'fts_*_*'").Scan(&inIndex); err != nil {
 		t.Fatal(err)
 	}
 	if inMain != 0 || inIndex != 1 {
 		t.Fatalf("trigram tables: %d in the event file, %d in the index file; want 0 and 1", inMain, inIndex)
 	}
 	ps, err := partitions(ctx, s.r, time.Time{}, time.Time{})
-	// Whole blocks only: the rows of the last, partial block wait.
-	size := int64(1) << blockShift
-	if want := 300/size*size - 1; err != nil || len(ps) != 1 || ps[0].ftsRowid != want {
-		t.Fatalf("partitions %+v, %v: want one day indexed up to rowid %d", ps, err, want)
+	if err != nil || len(ps) != 1 || ps[0].ftsRowid != 300 {
+		t.Fatalf("partitions %+v, %v: want one day indexed up to rowid 300", ps, err)
 	}
 	if n := countQ(t, s, `process.command_line:*run-a-17*`); n != 11 { // 17, 170..179
-		t.Fatalf("substring count %d, want 11", n)
-	}
-	if n := countQ(t, s, `process.command_line:*run-a-29*`); n != 11 { // 29, 290..299: in and past the last block
 		t.Fatalf("substring count %d, want 11", n)
 	}
 }
@@ -149,7 +144,7 @@ func TestOldLayoutUpgraded(t *testing.T) {
 	ingest(t, s, cmdEvents(benchEnd.Add(-time.Hour), "a", 0, 40), 1)
 	ps, _ := partitions(ctx, s.r, time.Time{}, time.Time{})
 	d := ps[0].day
-	old := `CREATE VIRTUAL TABLE ` + perRowFTSTable(d) + ` USING fts5(command_line, message, content='` + eventsTable(d) + `', content_rowid='rowid', tokenize='trigram', detail='none')`
+	old := `CREATE VIRTUAL TABLE ` + ftsTable(d) + ` USING fts5(command_line, message, content='` + eventsTable(d) + `', content_rowid='rowid', tokenize='trigram', detail='none')`
 	if _, err := s.w.Exec(old); err != nil {
 		t.Fatal(err)
 	}
@@ -157,7 +152,7 @@ func TestOldLayoutUpgraded(t *testing.T) {
 	s = openAt(t, file)
 	defer s.Close()
 	var inMain int
-	if err := s.w.QueryRow("SELECT count(*) FROM sqlite_schema WHERE name = ?", perRowFTSTable(d)).Scan(&inMain); err != nil || inMain != 0 {
+	if err := s.w.QueryRow("SELECT count(*) FROM sqlite_schema WHERE name = ?", ftsTable(d)).Scan(&inMain); err != nil || inMain != 0 {
 		t.Fatalf("old index still in the event file: %d, %v", inMain, err)
 	}
 	if c := countQ(t, s, `process.command_line:*run-a-3*`); c != 11 {
@@ -209,45 +204,5 @@ func TestWALCutBack(t *testing.T) {
 	}
 	if n := countQ(t, s, "process.name:run"); n != 3001 {
 		t.Fatalf("%d events, want 3001", n)
-	}
-}
-
-// TestPerRowIndexUpgraded: the index file of the version before blocks held
-// fts_DAY with one document a row and its watermark; opening drops both, and
-// the indexer builds the block index from the day's first row.
-func TestPerRowIndexUpgraded(t *testing.T) {
-	ctx := context.Background()
-	file := filepath.Join(t.TempDir(), "v.db")
-	s := openAt(t, file)
-	ingest(t, s, cmdEvents(benchEnd.Add(-time.Hour), "a", 0, 200), 1)
-	ps, _ := partitions(ctx, s.r, time.Time{}, time.Time{})
-	d := ps[0].day
-	for _, q := range []string{
-		`CREATE VIRTUAL TABLE ` + perRowFTSTable(d) + ` USING fts5(command_line, message, content='', tokenize='trigram', detail='none')`,
-		`INSERT INTO marks (day, indexed_rowid) VALUES (` + fmt.Sprint(d) + `, 200)`, // rows it never held
-	} {
-		if _, err := s.fw.Exec(q); err != nil {
-			t.Fatal(err)
-		}
-	}
-	s.Close()
-	s = openAt(t, file)
-	defer s.Close()
-	var left int
-	if err := s.fw.QueryRow("SELECT (SELECT count(*) FROM sqlite_schema WHERE name = ?) + (SELECT count(*) FROM marks)", perRowFTSTable(d)).Scan(&left); err != nil || left != 0 {
-		t.Fatalf("per-row index or its watermark left: %d, %v", left, err)
-	}
-	if c := countQ(t, s, `process.command_line:*run-a-3*`); c != 11 {
-		t.Fatalf("before reindexing: %d, want 11", c)
-	}
-	if err := s.Flush(ctx); err != nil {
-		t.Fatal(err)
-	}
-	size := int64(1) << blockShift
-	if ps, _ = partitions(ctx, s.r, time.Time{}, time.Time{}); ps[0].ftsRowid != 200/size*size-1 {
-		t.Fatalf("watermark %d after reindexing, want %d (whole blocks)", ps[0].ftsRowid, 200/size*size-1)
-	}
-	if c := countQ(t, s, `process.command_line:*run-a-3*`); c != 11 {
-		t.Fatalf("after reindexing: %d, want 11", c)
 	}
 }

@@ -12,66 +12,28 @@ import (
 
 // Events are partitioned into one table per UTC day, events_YYYYMMDD, each
 // with its own indexes, and its own trigram index in the index file
-// (ftb_YYYYMMDD, contentless, over the day's command_line and message in
-// blocks of rows; its watermark in the index file's marks table). Retention
-// drops whole tables; only the oldest partially expired day needs a DELETE.
+// (fts_YYYYMMDD, contentless, over the day's command_line and message; its
+// watermark in the index file's marks table). Retention drops whole tables;
+// only the oldest partially expired day needs a DELETE.
 
 func eventsTable(day int) string { return "events_" + strconv.Itoa(day) }
-func ftsTable(day int) string    { return "ftb_" + strconv.Itoa(day) }
-
-// perRowFTSTable is the trigram index of a day as earlier versions kept it,
-// one document per row (first in the event file, then in the index file);
-// opening a store drops it and the indexer builds the block index instead.
-func perRowFTSTable(day int) string { return "fts_" + strconv.Itoa(day) }
-
-// blockShift sets the trigram index's granularity: one document holds the
-// command lines and messages of the rows whose rowids share rowid >>
-// blockShift (16 rows). Trigrams repeat within a block, so indexing costs
-// about a third less than with one row a document (BenchmarkIndexBlocks);
-// a candidate block costs a search 16 LIKE checks instead of one. Larger
-// blocks index a little faster still (64 rows: half the cost) but mix the
-// trigrams of more rows: a phrase whose words occur in different rows of a
-// block makes it a candidate, and "Failed password for user13" went from 4
-// to 48 ms over 300,000 events with 64 (BenchmarkQueries).
-const blockShift = 4
+func ftsTable(day int) string    { return "fts_" + strconv.Itoa(day) }
 
 // PartitionSchema returns the statements that create the tables and indexes
-// of one day (YYYYMMDD), named events_YYYYMMDD and ftb_YYYYMMDD, in one
+// of one day (YYYYMMDD), named events_YYYYMMDD and fts_YYYYMMDD, in one
 // database; bench/ingest loads the same schema with the sqlite3 tool for
-// comparison. (The store keeps ftb_YYYYMMDD in its index file.)
+// comparison. (The store keeps fts_YYYYMMDD in its index file.)
 func PartitionSchema(day int) []string { return append(partitionDDL(day), ftsDDL(day)) }
 
 // ftsDDL creates a day's trigram index. Contentless: queries take only its
-// rowids (block numbers) and check every row of a candidate block with
-// LIKE, so the index needs no copy of the text, and entries of deleted rows
-// are harmless candidates.
+// rowids and check every candidate's row with LIKE, so the index needs no
+// copy of the text, and entries of deleted rows are harmless candidates.
 func ftsDDL(day int) string {
 	return `CREATE VIRTUAL TABLE IF NOT EXISTS ` + ftsTable(day) + ` USING fts5(command_line, message, content='', tokenize='trigram', detail='none')`
 }
 
-// TrigramFill returns the statement that indexes the blocks of a day's rows
-// with from < rowid <= to, reading the events table under the schema name
-// src ("" for the main database). The caller keeps from and to on block
-// boundaries (the last rowid of a block, or 0). Only integers are pasted.
-func TrigramFill(day int, src string, from, to int64) string {
-	if src != "" {
-		src += "."
-	}
-	shift := strconv.Itoa(blockShift)
-	return "INSERT INTO " + ftsTable(day) + " (rowid, command_line, message) SELECT rowid >> " + shift +
-		", group_concat(command_line, char(10)), group_concat(message, char(10)) FROM " + src + eventsTable(day) +
-		" WHERE rowid > " + strconv.FormatInt(from, 10) + " AND rowid <= " + strconv.FormatInt(to, 10) +
-		" AND (command_line IS NOT NULL OR message IS NOT NULL) GROUP BY rowid >> " + shift
-}
-
-// blockEnd returns the last rowid of the last complete block at or before
-// rowid, or 0 when there is none: the watermarks the indexer keeps.
-func blockEnd(rowid int64) int64 {
-	return max(0, (rowid+1)>>blockShift<<blockShift-1)
-}
-
 // ftsMarksDDL creates the index file's watermarks: the rows of a day up to
-// indexed_rowid (a block end, or 0) are in its trigram index.
+// indexed_rowid are in its trigram index.
 const ftsMarksDDL = `CREATE TABLE IF NOT EXISTS marks (day INTEGER PRIMARY KEY, indexed_rowid INTEGER NOT NULL)`
 
 // partitionDDL creates one day's tables. Only the integer day is pasted.
@@ -176,7 +138,7 @@ func (s *Store) upgradeDays(ctx context.Context) error {
 		// Earlier versions kept the trigram index in the event file; the
 		// indexer rebuilds it in the index file (until then, substring
 		// conditions are checked by LIKE alone).
-		stmts = append(stmts, "DROP TABLE IF EXISTS "+perRowFTSTable(day))
+		stmts = append(stmts, "DROP TABLE IF EXISTS "+ftsTable(day))
 		for _, stmt := range stmts {
 			if _, err := tx.ExecContext(ctx, stmt); err != nil {
 				tx.Rollback()
