@@ -129,6 +129,21 @@ func ParseRecord(h Header, id RecordID) []event.Event {
 	return b.parse(h.Msg)
 }
 
+// Claims returns the programs a record claims to come from, lower-cased, as
+// the parsers read it: its program (a legacy "prog(module)" split), and the
+// service of a "pam_mod(service:type): msg" message. A reader that knows
+// who really sent the record (the journal's _UID) checks these.
+func Claims(h Header) []string {
+	if h.Module == "" {
+		splitModule(&h)
+	}
+	claims := []string{strings.ToLower(h.Program)}
+	if m := rePAMPrefix.FindStringSubmatch(h.Msg); m != nil {
+		claims = append(claims, strings.ToLower(m[2]))
+	}
+	return claims
+}
+
 // ParseAll reads every line of r and returns the events, with the lines that
 // had no syslog header recorded in the returned list under opts.Source.
 func ParseAll(r io.Reader, opts Options) ([]event.Event, skipped.List, error) {

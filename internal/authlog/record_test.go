@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -156,5 +157,21 @@ func TestParseRecordLongMessage(t *testing.T) {
 	// The cut message lost its " from ..." part and is no attempt.
 	if len(evs) != 0 {
 		t.Errorf("%d events from a cut message", len(evs))
+	}
+}
+
+func TestClaims(t *testing.T) {
+	for _, c := range []struct {
+		h    Header
+		want []string
+	}{
+		{Header{Program: "sshd", Msg: "Accepted password for a from 192.0.2.1 port 1 ssh2"}, []string{"sshd"}},
+		{Header{Program: "sshd(pam_unix)", Msg: "session opened for user root by (uid=0)"}, []string{"sshd"}},
+		{Header{Program: "Backup", Msg: "pam_unix(su-l:session): session opened for user root(uid=0) by a(uid=1000)"}, []string{"backup", "su-l"}},
+		{Header{Program: "x", Msg: "pam_ x (sshd: y"}, []string{"x"}},
+	} {
+		if got := Claims(c.h); !slices.Equal(got, c.want) {
+			t.Errorf("Claims(%+v) = %q, want %q", c.h, got, c.want)
+		}
 	}
 }

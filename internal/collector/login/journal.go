@@ -44,27 +44,20 @@ var rootOnly = func() map[string]bool {
 	return m
 }()
 
-// forged reports whether e claims to come from a root-only program or PAM
-// service but was sent by another user: any user can run logger -t sshd
-// "Accepted password for root from ...", which an auth log cannot tell from
-// sshd's own line. _UID is the sender's effective user ID as the kernel gave
-// it to journald. An entry without it (imported from another machine's
-// export) cannot be checked.
-func forged(e journal.Entry) bool {
+// forged reports whether the record h of entry e claims to come from a
+// root-only program or PAM service (authlog.Claims) but was sent by another
+// user: any user can run logger -t sshd "Accepted password for root from
+// ...", which an auth log cannot tell from sshd's own line. _UID is the
+// sender's effective user ID as the kernel gave it to journald. An entry
+// without it (imported from another machine's export) cannot be checked.
+func forged(e journal.Entry, h authlog.Header) bool {
 	if e.UID <= 0 {
 		return false
 	}
-	if rootOnly[strings.ToLower(e.Program())] {
-		return true
-	}
-	// pam_unix(sshd:session): the service is the program PAM ran in.
-	if rest, ok := strings.CutPrefix(e.Message, "pam_"); ok {
-		module, rest, ok := strings.Cut(rest, "(")
-		if !ok || module == "" || strings.ContainsAny(module, " :") {
-			return false
+	for _, p := range authlog.Claims(h) {
+		if rootOnly[p] {
+			return true
 		}
-		service, _, ok := strings.Cut(rest, ":")
-		return ok && rootOnly[strings.ToLower(service)]
 	}
 	return false
 }
@@ -307,7 +300,8 @@ func (j *journalSource) entry(ctx context.Context, e journal.Entry, err error, e
 		return nil
 	}
 	health.Add("journal_entries", 1)
-	if forged(e) {
+	h := authlog.Header{Time: e.Time, Host: e.Host, Program: e.Program(), PID: e.PID, Msg: e.Message}
+	if forged(e, h) {
 		// Counted in the collector's health and not read.
 		health.Add("journal_entries_forged", 1)
 		j.log.Debug("journal entry claims a root-only program but came from another user; not read",
@@ -315,7 +309,6 @@ func (j *journalSource) entry(ctx context.Context, e journal.Entry, err error, e
 		j.setCursor(e.Cursor)
 		return nil
 	}
-	h := authlog.Header{Time: e.Time, Host: e.Host, Program: e.Program(), PID: e.PID, Msg: e.Message}
 	evs := authlog.ParseRecord(h, authlog.RecordID{Source: j.key, Key: e.Cursor})
 	for i := 0; i < len(evs); {
 		if emit(evs[i]) {

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigil-sec/vigil/internal/authlog"
 	"github.com/vigil-sec/vigil/internal/collector"
 	"github.com/vigil-sec/vigil/internal/event"
 	"github.com/vigil-sec/vigil/internal/hostfs"
@@ -533,7 +534,8 @@ func TestForged(t *testing.T) {
 		{"a user's own tag", journal.Entry{Identifier: "backup", UID: 1000, Message: "done"}, false},
 		{"not a PAM line", journal.Entry{Identifier: "backup", UID: 1000, Message: "pam_ x (sshd: y"}, false},
 	} {
-		if got := forged(c.e); got != c.isForged {
+		h := authlog.Header{Program: c.e.Program(), Msg: c.e.Message}
+		if got := forged(c.e, h); got != c.isForged {
 			t.Errorf("%s: forged = %v, want %v", c.name, got, c.isForged)
 		}
 	}
