@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"database/sql"
+	"encoding/binary"
 	"encoding/hex"
 	"path/filepath"
 	"strings"
@@ -71,15 +72,13 @@ func BenchmarkBlockLayout(b *testing.B) {
 				sums := map[[2]string]int{}
 				timed(&encT, func() error {
 					for i := range chunk {
-						e := chunk[i]
-						e.Event.ID = event.DeterministicID(e.Timestamp, "layout", string(rune(n)))
-						n++
+						e := &chunk[i]
 						var err error
-						if raw, err = event.AppendJSON(raw, &e, true); err != nil {
+						if raw, err = event.AppendJSON(raw, e, true); err != nil {
 							return err
 						}
 						raw = append(raw, '\n')
-						c := store.ColumnsOf(&e)
+						c := store.ColumnsOf(e)
 						tsMin, tsMax = min(tsMin, c.TS), max(tsMax, c.TS)
 						for f, v := range [...]string{c.HostID, c.Category, c.Action, c.UserName, c.ProcessName, c.Outcome, c.SourceIP, c.DestinationIP, c.FilePath} {
 							if v != "" {
@@ -104,9 +103,9 @@ func BenchmarkBlockLayout(b *testing.B) {
 				})
 				timed(&idT, func() error {
 					for i := range chunk {
-						id := chunk[i].Event.ID
-						key, _ := hex.DecodeString(strings.ReplaceAll(id, "-", ""))
-						key = append(key, byte(n), byte(n>>8), byte(n>>16), byte(n>>24), byte(i)) // unique per benchmark round
+						key, _ := hex.DecodeString(strings.ReplaceAll(chunk[i].Event.ID, "-", ""))
+						key = binary.BigEndian.AppendUint32(key, uint32(n)) // the same events every round: keys made unique
+						n++
 						if _, err := insID.Exec(key, block); err != nil {
 							return err
 						}
