@@ -210,6 +210,10 @@ func report(out io.Writer, name string, stored int64, window time.Duration, serv
 		serverCPU.Seconds()/window.Seconds(), perEv(serverCPU), agentCPU.Seconds()/window.Seconds(), perEv(agentCPU))
 	fmt.Fprintf(out, "  searchable after ack (substring query, %d samples): max %v, p50 %v; %d not found within 2 s\n",
 		lag.n, lag.max.Round(time.Millisecond), lag.p50.Round(time.Millisecond), lag.late)
+	if lag.indexed > 0 {
+		fmt.Fprintf(out, "  in the substring index after ack (%d samples): max %v, p50 %v\n",
+			lag.indexed, lag.maxIndex.Round(time.Millisecond), lag.p50Index.Round(time.Millisecond))
+	}
 }
 
 func mkdir(parts ...string) (string, error) {

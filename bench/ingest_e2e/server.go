@@ -151,9 +151,10 @@ func measure(ctx context.Context, c config, dir string, st store.Store, name str
 	return c1 - c0, window, nil
 }
 
-// probe wraps a store and, for one acknowledged batch every 100 ms, checks
-// how long after the ack one of its events is found by a substring query
-// on its command line.
+// probe wraps a store and, for one acknowledged batch every probeEvery,
+// checks how long after the ack one of its events is found by a substring
+// query on its command line, and, for a store with a lagging substring
+// index (SQLite), how long until the event is in that index.
 type probe struct {
 	store.Store
 	on      atomic.Bool
@@ -163,12 +164,19 @@ type probe struct {
 	mu      sync.Mutex
 	lags    []time.Duration
 	late    int
+	indexed []time.Duration // ack to in the substring index
 	closed  bool
 }
 
 type sample struct {
 	acked   time.Time
+	ts      time.Time
 	id, sub string
+}
+
+// indexer is a store whose substring index lags behind its commits.
+type indexer interface {
+	Indexed(ctx context.Context, id string, ts time.Time) (bool, error)
 }
 
 // The probe samples one acknowledged batch every probeEvery and looks for it
@@ -219,7 +227,7 @@ func (p *probe) Ingest(ctx context.Context, b store.Batch) (store.IngestResult, 
 		p.mu.Lock()
 		if !p.closed {
 			select {
-			case p.samples <- sample{acked: now, id: e.Event.ID, sub: sub}:
+			case p.samples <- sample{acked: now, ts: e.Timestamp, id: e.Event.ID, sub: sub}:
 			default:
 			}
 		}
@@ -252,22 +260,54 @@ func (p *probe) loop() {
 			}
 			time.Sleep(probePoll)
 		}
+		if ix, ok := p.Store.(indexer); ok {
+			p.wg.Add(1)
+			go p.untilIndexed(ctx, ix, s)
+		}
+	}
+}
+
+// untilIndexed records when s is in the substring index.
+func (p *probe) untilIndexed(ctx context.Context, ix indexer, s sample) {
+	defer p.wg.Done()
+	for time.Since(s.acked) < time.Minute {
+		in, err := ix.Indexed(ctx, s.id, s.ts)
+		if err != nil {
+			return
+		}
+		if in {
+			p.mu.Lock()
+			p.indexed = append(p.indexed, time.Since(s.acked))
+			p.mu.Unlock()
+			return
+		}
+		time.Sleep(probePoll)
 	}
 }
 
 type lagStats struct {
 	n, late  int
 	max, p50 time.Duration
+	// indexed: samples found in the substring index, and when.
+	indexed            int
+	maxIndex, p50Index time.Duration
 }
 
 func (p *probe) stats() lagStats {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	l := slices.Clone(p.lags)
-	slices.Sort(l)
-	s := lagStats{n: len(l) + p.late, late: p.late}
-	if len(l) > 0 {
-		s.max, s.p50 = l[len(l)-1], l[len(l)/2]
-	}
+	s := lagStats{n: len(p.lags) + p.late, late: p.late, indexed: len(p.indexed)}
+	s.max, s.p50 = spread(p.lags)
+	s.maxIndex, s.p50Index = spread(p.indexed)
 	return s
+}
+
+// spread returns the largest and the median of l.
+func spread(l []time.Duration) (hi, p50 time.Duration) {
+	if len(l) == 0 {
+		return 0, 0
+	}
+	l = slices.Clone(l)
+	slices.Sort(l)
+	return l[len(l)-1], l[len(l)/2]
 }

@@ -103,6 +103,12 @@ func compile(n query.Node) (compiled, error) {
 		return compiled{}, err
 	}
 	out := compiled{where: c.Where, args: c.Args}
+	if fixesID(n) {
+		// At most one row a day can match: its substring conditions are
+		// checked on that row, and the trigram index could only add work
+		// (a common substring's candidates run to most of the day).
+		return out, nil
+	}
 	for _, argN := range d.likes {
 		pat, _ := c.Args[argN-1].(string)
 		out.matches = append(out.matches, ftsQuery(pat, 12))
@@ -111,12 +117,24 @@ func compile(n query.Node) (compiled, error) {
 	return out, nil
 }
 
+// fixesID reports whether n requires one exact event.id, which the unique
+// index of each day table finds alone.
+func fixesID(n query.Node) bool {
+	switch n := n.(type) {
+	case query.Match:
+		return n.Field == "event.id" && !n.Wildcard
+	case query.And:
+		return fixesID(n.Left) || fixesID(n.Right)
+	}
+	return false
+}
+
 // render returns the WHERE clause for one partition and its arguments:
 // each substring condition is narrowed by the trigram index for the rows it
 // has indexed (rowid <= ftsRowid); later rows are checked by LIKE alone.
 func (c compiled) render(p partition) (string, []any) {
 	args := c.args
-	if len(c.matches) == 0 {
+	if !strings.Contains(c.where, ftsMarker) {
 		return c.where, args
 	}
 	args = append([]any(nil), c.args...)

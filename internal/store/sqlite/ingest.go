@@ -76,8 +76,17 @@ func (s *Store) Ingest(ctx context.Context, b store.Batch) (store.IngestResult, 
 	s.qmu.Unlock()
 
 	// Whoever holds the writer lock next commits everything queued so far,
-	// this request included unless an earlier leader already took it.
+	// this request included unless an earlier leader already took it. A
+	// request an earlier leader committed returns at once instead of
+	// leading the next commit: its ack would wait for that commit too, and
+	// what is queued has callers of its own waiting for the lock.
 	s.mu.Lock()
+	select {
+	case d := <-req.done:
+		s.mu.Unlock()
+		return d.res, d.err
+	default:
+	}
 	s.qmu.Lock()
 	group := s.queue
 	s.queue = nil

@@ -141,3 +141,61 @@ func TestUpgradeDays(t *testing.T) {
 		t.Errorf("count after upgrade = %d, %v", c, err)
 	}
 }
+
+// TestIDSkipsTrigrams checks that a query fixing event.id leaves the trigram
+// index out, finds its event with a substring condition whether the event is
+// indexed or not, and that Indexed reports when it is.
+func TestIDSkipsTrigrams(t *testing.T) {
+	ctx := context.Background()
+	s := openAt(t, filepath.Join(t.TempDir(), "v.db"))
+	defer s.Close()
+	evs := cmdEvents(benchEnd.Add(-12*time.Hour), "a", 0, 50)
+	ingest(t, s, evs, 1)
+	e := evs[7]
+	for _, tc := range []struct {
+		q       string
+		trigram bool
+		n       int64
+	}{
+		{`event.id:"` + e.Event.ID + `" and process.command_line:*a-7*`, false, 1},
+		{`process.command_line:*a-7* and event.id:"` + e.Event.ID + `"`, false, 1},
+		{`event.id:"` + e.Event.ID + `" and process.command_line:*a-8*`, false, 0},
+		{`event.id:` + e.Event.ID[:30] + `* and process.command_line:*a-7*`, true, 1},
+		{`event.id:"` + e.Event.ID + `" or process.command_line:*a-8*`, true, 2},
+		{`not event.id:"` + e.Event.ID + `" and process.command_line:*a-7*`, true, 0},
+	} {
+		n, err := query.Parse(tc.q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := compileQuery(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := len(c.matches) > 0; got != tc.trigram {
+			t.Errorf("%s: trigram index used %v, want %v", tc.q, got, tc.trigram)
+		}
+		for _, flushed := range []bool{false, true} {
+			in, err := s.Indexed(ctx, e.Event.ID, e.Timestamp)
+			if err != nil || in != flushed {
+				t.Errorf("Indexed before flush %v: %v %v", !flushed, in, err)
+			}
+			if got := countQ(t, s, tc.q); got != tc.n {
+				t.Errorf("%s (indexed %v): %d events, want %d", tc.q, flushed, got, tc.n)
+			}
+			if err := s.Flush(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// Flushed stays flushed for the next case: reopen nothing, reset the mark.
+		if _, err := s.fw.Exec("DELETE FROM marks"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if in, err := s.Indexed(ctx, "01a21c36-0000-0000-0000-000000000000", e.Timestamp); err != nil || in {
+		t.Errorf("Indexed of an unknown id: %v %v", in, err)
+	}
+	if in, err := s.Indexed(ctx, e.Event.ID, e.Timestamp.AddDate(0, 0, -3)); err != nil || in {
+		t.Errorf("Indexed of a day with no partition: %v %v", in, err)
+	}
+}
