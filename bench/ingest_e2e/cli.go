@@ -13,9 +13,12 @@ import (
 	"github.com/vigil-sec/vigil/internal/store/sqlite"
 )
 
-// columns of an events partition, in the order of its CREATE TABLE.
+// columns of an events partition, in the order of its CREATE TABLE. CSV
+// cannot carry the packed documents (binary): sqlite3 gets text of the same
+// length in their place, so it stores as many bytes as vigil did.
 const columns = `rowid, id, ts, host_id, host_name, category, categories, action, outcome, kind, dataset,
-	user_name, process_name, process_executable, command_line, message, source_ip, destination_ip, file_path, doc`
+	user_name, process_name, process_executable, command_line, message, source_ip, destination_ip, file_path,
+	CASE WHEN typeof(doc) = 'blob' THEN substr(hex(doc), 1, length(doc)) ELSE doc END`
 
 // compareCLI exports the rows the run stored (all of them) to CSV with
 // sqlite3 and times sqlite3 importing them into a new database with the

@@ -53,7 +53,7 @@ func (*dialect) Scalar(field string, kind event.FieldKind) string {
 	if c, ok := store.Column(field); ok {
 		return c
 	}
-	x := "json_extract(doc, '" + jsonPath(field) + "')"
+	x := "json_extract(vigil_doc(doc), '" + jsonPath(field) + "')"
 	if kind == event.FieldTime {
 		return "CAST(unixepoch(" + x + ", 'subsec') * 1000000000 AS INTEGER)"
 	}
@@ -64,7 +64,7 @@ func (*dialect) AnyElement(field string, cond func(string) string) string {
 	if field == "event.category" {
 		return "((category IS NOT NULL AND " + cond("category") + ") OR (categories IS NOT NULL AND EXISTS (SELECT 1 FROM json_each(categories) WHERE " + cond("value") + ")))"
 	}
-	return "EXISTS (SELECT 1 FROM json_each(doc, '" + jsonPath(field) + "') WHERE " + cond("value") + ")"
+	return "EXISTS (SELECT 1 FROM json_each(vigil_doc(doc), '" + jsonPath(field) + "') WHERE " + cond("value") + ")"
 }
 
 func (*dialect) TimeArg(t time.Time) any { return t.UnixNano() }

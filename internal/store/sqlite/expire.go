@@ -75,10 +75,14 @@ func (s *Store) dropDay(ctx context.Context, day int) (int64, error) {
 	if _, err := tx.ExecContext(ctx, "DELETE FROM partitions WHERE day = ?", day); err != nil {
 		return 0, err
 	}
+	if _, err := tx.ExecContext(ctx, "DELETE FROM doc_dicts WHERE day = ?", day); err != nil {
+		return 0, err
+	}
 	if err := tx.Commit(); err != nil {
 		return 0, err
 	}
 	delete(s.days, day)
+	s.pack.forget(day)
 	return n, nil
 }
 

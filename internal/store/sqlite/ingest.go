@@ -13,9 +13,14 @@ import (
 // row is an event ready to insert: its indexed columns and its JSON.
 type row struct {
 	day  int
-	idx  int // index in the batch
+	idx  int    // index in the batch
+	doc  []byte // the JSON document; packer.pack sets args[docArg] from it
+	dict *dayDict
 	args [19]any
 }
+
+// docArg is the document's place in insertCols.
+const docArg = 18
 
 const insertCols = `(id, ts, host_id, host_name, category, categories, action, outcome, kind, dataset,
 	user_name, process_name, process_executable, command_line, message, source_ip, destination_ip, file_path, doc)`
@@ -31,17 +36,18 @@ func null(s string) any {
 }
 
 // toRow encodes e (giving it an ID when it has none, see
-// store.EncodeEvent) and lays out its columns for insertCols.
+// store.EncodeEvent) and lays out its columns for insertCols, all but the
+// document's.
 func toRow(e *event.Event) (row, error) {
 	doc, err := store.EncodeEvent(e)
 	if err != nil {
 		return row{}, err
 	}
 	c := store.ColumnsOf(e)
-	return row{day: store.DayOf(e.Timestamp), args: [19]any{c.ID, c.TS, null(c.HostID), null(c.HostName),
+	return row{day: store.DayOf(e.Timestamp), doc: doc, args: [19]any{c.ID, c.TS, null(c.HostID), null(c.HostName),
 		null(c.Category), null(c.Categories), null(c.Action), null(c.Outcome), null(c.Kind), null(c.Dataset),
 		null(c.UserName), null(c.ProcessName), null(c.ProcessExecutable), null(c.CommandLine), null(c.Message),
-		null(c.SourceIP), null(c.DestinationIP), null(c.FilePath), string(doc)}}, nil
+		null(c.SourceIP), null(c.DestinationIP), null(c.FilePath), nil}}, nil
 }
 
 // Ingest commits a batch in one transaction together with its (agent, seq)
@@ -69,6 +75,9 @@ func (s *Store) Ingest(ctx context.Context, b store.Batch) (store.IngestResult, 
 	}
 	// Group by day so that each partition gets one prepared statement.
 	slices.SortStableFunc(rows, func(a, b row) int { return a.day - b.day })
+	if err := s.pack.pack(rows); err != nil {
+		return store.IngestResult{}, fmt.Errorf("ingest: %w", err)
+	}
 
 	req := &ingestReq{ctx: ctx, agentID: b.AgentID, seq: b.Seq, rows: rows, done: make(chan ingestDone, 1)}
 	s.qmu.Lock()
@@ -160,6 +169,12 @@ func (s *Store) commit(ctx context.Context, reqs []*ingestReq) ([]store.IngestRe
 	newDays := map[int]bool{}
 	stmts := stmtCache{}
 	defer stmts.close()
+	dds := s.pack.unpersisted(reqs)
+	for _, dd := range dds {
+		if _, err := tx.ExecContext(ctx, "INSERT OR IGNORE INTO doc_dicts (id, day, dict) VALUES (?, ?, ?)", int64(dd.id), dd.day, dd.raw); err != nil {
+			return nil, fmt.Errorf("ingest: document dictionary: %w", err)
+		}
+	}
 	for i, r := range reqs {
 		res, err := tx.ExecContext(ctx, "INSERT OR IGNORE INTO batches (agent_id, seq, committed_ns) VALUES (?, ?, ?)",
 			r.agentID, int64(r.seq), now)
@@ -195,6 +210,7 @@ func (s *Store) commit(ctx context.Context, reqs []*ingestReq) ([]store.IngestRe
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("ingest: commit: %w", err)
 	}
+	s.pack.persisted(dds)
 	for d := range newDays {
 		s.days[d] = true
 	}

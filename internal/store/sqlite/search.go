@@ -186,6 +186,9 @@ func (s *Store) searchPartition(ctx context.Context, tx *sql.Tx, c compiled, p p
 		if err := rows.Scan(&last.Seq, &last.TS, &doc); err != nil {
 			return n, fmt.Errorf("partition %d: %w", p.day, err)
 		}
+		if doc, err = unpackDoc(doc); err != nil {
+			return n, fmt.Errorf("partition %d: %w", p.day, err)
+		}
 		var e event.Event
 		if err := json.Unmarshal(doc, &e); err != nil {
 			return n, fmt.Errorf("partition %d: decode event: %w", p.day, err)
@@ -311,7 +314,7 @@ func (s *Store) Top(ctx context.Context, q query.Node, field string, from, to ti
 	case field == "event.category":
 		sel, join = "j.value", ", json_each(CASE WHEN t.categories IS NULL THEN json_array(t.category) ELSE t.categories END) j"
 	case kind == event.FieldStrings:
-		sel, join = "j.value", ", json_each(t.doc, '"+jsonPath(field)+"') j"
+		sel, join = "j.value", ", json_each(vigil_doc(t.doc), '"+jsonPath(field)+"') j"
 	}
 	counts := map[string]int64{}
 	err = s.readTx(ctx, func(tx *sql.Tx) error {

@@ -22,6 +22,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/klauspost/compress/s2"
 	"modernc.org/sqlite"
 
 	"github.com/vigil-sec/vigil/internal/store"
@@ -41,6 +42,9 @@ type Options struct {
 	IndexInterval time.Duration
 	// Readers is the number of read connections (default 4).
 	Readers int
+	// dictSample is how many bytes of a day's documents its document
+	// dictionary is made from (default s2.MaxDictSize); tests lower it.
+	dictSample int
 	// Logger receives indexer errors (default slog.Default()).
 	Logger *slog.Logger
 	// Now is the clock (default time.Now).
@@ -60,6 +64,7 @@ type Store struct {
 	days  map[int]bool // partitions known to exist
 	qmu   sync.Mutex   // guards queue
 	queue []*ingestReq // Ingest calls waiting for the next group commit
+	pack  *packer      // the days' document dictionaries
 	stop  context.CancelFunc
 	loops sync.WaitGroup // indexLoop, checkpointLoop
 }
@@ -123,6 +128,9 @@ func ftsFile(file string) string { return strings.TrimSuffix(file, ".db") + ".ft
 // driver, so the attach hook reaches only its connections.
 func openDB(dsn, other, as string) *sql.DB {
 	d := &sqlite.Driver{}
+	if err := d.RegisterDeterministicScalarFunction("vigil_doc", 1, sqlDoc); err != nil {
+		panic(err) // only a second registration on one driver fails
+	}
 	if other != "" {
 		d.RegisterConnectionHook(func(c sqlite.ExecQuerierContext, _ string) error {
 			_, err := c.ExecContext(context.Background(), "ATTACH DATABASE ?1 AS "+as, []driver.NamedValue{{Ordinal: 1, Value: other}})
@@ -160,6 +168,9 @@ func Open(ctx context.Context, file string, opts Options) (*Store, error) {
 	if opts.Readers <= 0 {
 		opts.Readers = 4
 	}
+	if opts.dictSample <= 0 {
+		opts.dictSample = s2.MaxDictSize
+	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
@@ -188,7 +199,7 @@ func Open(ctx context.Context, file string, opts Options) (*Store, error) {
 	r.SetMaxIdleConns(opts.Readers)
 	ck := openDB(dsn(file, opts.Synchronous, deferred, defaultCheckpoint), "", "")
 	ck.SetMaxOpenConns(1)
-	s := &Store{w: w, r: r, fw: fw, ck: ck, opts: opts, log: opts.Logger.With("component", "store.sqlite"), days: map[int]bool{}}
+	s := &Store{w: w, r: r, fw: fw, ck: ck, opts: opts, log: opts.Logger.With("component", "store.sqlite"), days: map[int]bool{}, pack: newPacker(opts.dictSample)}
 	err := s.loadDays(ctx)
 	if err == nil {
 		err = s.upgradeDays(ctx)
@@ -302,6 +313,30 @@ func (s *Store) loadDays(ctx context.Context) error {
 			return fmt.Errorf("list partitions: %w", err)
 		}
 		s.days[d] = true
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("list partitions: %w", err)
+	}
+	return s.loadDicts(ctx)
+}
+
+// loadDicts loads every document dictionary; the newest of a day is the one
+// its new documents use.
+func (s *Store) loadDicts(ctx context.Context) error {
+	rows, err := s.w.QueryContext(ctx, "SELECT day, dict FROM doc_dicts ORDER BY rowid")
+	if err != nil {
+		return fmt.Errorf("load document dictionaries: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var day int
+		var raw []byte
+		if err := rows.Scan(&day, &raw); err != nil {
+			return fmt.Errorf("load document dictionaries: %w", err)
+		}
+		if err := s.pack.load(day, raw); err != nil {
+			return err
+		}
 	}
 	return rows.Err()
 }
