@@ -68,13 +68,15 @@ func registerDict(raw []byte) (uint64, *s2.Dict, error) {
 	return id, got.(*s2.Dict), nil
 }
 
-// packDoc compresses doc with dictionary d (ID id).
-func packDoc(id uint64, d *s2.Dict, doc []byte) []byte {
-	out := make([]byte, docHeader+s2.MaxEncodedLen(len(doc)))
+// packDoc compresses doc with dictionary d (ID id), using scratch (which it
+// returns, grown) as the encoder's buffer.
+func packDoc(id uint64, d *s2.Dict, doc, scratch []byte) (packed, buf []byte) {
+	enc := d.Encode(scratch[:cap(scratch)], doc)
+	out := make([]byte, docHeader+len(enc))
 	out[0] = docFormat
 	binary.BigEndian.PutUint64(out[1:], id)
-	enc := d.Encode(out[docHeader:], doc)
-	return out[:docHeader+len(enc)]
+	copy(out[docHeader:], enc)
+	return out, enc
 }
 
 // unpackDoc returns the JSON of a stored document: b itself when it is JSON
@@ -157,12 +159,15 @@ func (p *packer) pack(rows []row) error {
 		if err != nil {
 			return err
 		}
+		var scratch []byte
 		for i := start; i < end; i++ {
 			if dd == nil {
 				rows[i].args[docArg] = string(rows[i].doc)
 				continue
 			}
-			rows[i].args[docArg] = packDoc(dd.id, dd.dict, rows[i].doc)
+			var packed []byte
+			packed, scratch = packDoc(dd.id, dd.dict, rows[i].doc, scratch)
+			rows[i].args[docArg] = packed
 			rows[i].dict = dd
 		}
 		start = end

@@ -174,7 +174,8 @@ func FuzzUnpackDoc(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	f.Add(packDoc(id, d, raw))
+	packed, _ := packDoc(id, d, raw, nil)
+	f.Add(packed)
 	f.Add(raw)
 	f.Add([]byte{docFormat})
 	f.Add([]byte{docFormat, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0x0f})
@@ -184,7 +185,7 @@ func FuzzUnpackDoc(f *testing.F) {
 			t.Fatalf("%d bytes", len(out))
 		}
 		// A packed document with the known dictionary round-trips.
-		if p := packDoc(id, d, b); len(b) > 0 {
+		if p, _ := packDoc(id, d, b, nil); len(b) > 0 {
 			got, err := unpackDoc(p)
 			if err != nil || !bytes.Equal(got, b) {
 				t.Fatalf("round trip of %q: %q %v", b, got, err)

@@ -100,10 +100,25 @@ func (s *Store) Ingest(ctx context.Context, b store.Batch) (store.IngestResult, 
 	group := s.queue
 	s.queue = nil
 	s.qmu.Unlock()
+	var out []ingestDone
 	if len(group) > 0 {
-		s.commitGroup(group)
+		out = s.commitGroup(group)
 	}
 	s.mu.Unlock()
+	// Made durable outside the lock, so that the next group's inserts
+	// overlap this group's fsync; acknowledged only after it.
+	if s.walSync && len(group) > 0 {
+		if err := s.wal.sync(); err != nil {
+			for i := range out {
+				if out[i].err == nil {
+					out[i] = ingestDone{err: fmt.Errorf("ingest: %w", err)}
+				}
+			}
+		}
+	}
+	for i, r := range group {
+		r.done <- out[i]
+	}
 	d := <-req.done
 	return d.res, d.err
 }
@@ -127,34 +142,39 @@ type ingestDone struct {
 // (agent, seq) — a duplicate, also within the group, stores nothing — then
 // its events with INSERT OR IGNORE. If the shared transaction fails, each
 // request is retried alone, so that one failing batch does not fail the
-// others. The caller holds s.mu.
-func (s *Store) commitGroup(group []*ingestReq) {
-	if len(group) > 1 {
-		live := group[:0:0]
-		for _, r := range group {
-			if err := r.ctx.Err(); err != nil {
-				r.done <- ingestDone{err: fmt.Errorf("ingest: %w", err)}
-				continue
-			}
-			live = append(live, r)
-		}
-		res, err := s.commit(context.Background(), live)
-		if err == nil {
-			for i, r := range live {
-				r.done <- ingestDone{res: res[i]}
-			}
-			return
-		}
-		group = live
-	}
-	for _, r := range group {
-		res, err := s.commit(r.ctx, []*ingestReq{r})
-		if err != nil {
-			r.done <- ingestDone{err: err}
+// others. It returns each request's outcome, in group's order. The caller
+// holds s.mu.
+func (s *Store) commitGroup(group []*ingestReq) []ingestDone {
+	out := make([]ingestDone, len(group))
+	var live []int
+	for i, r := range group {
+		if err := r.ctx.Err(); err != nil && len(group) > 1 {
+			out[i] = ingestDone{err: fmt.Errorf("ingest: %w", err)}
 			continue
 		}
-		r.done <- ingestDone{res: res[0]}
+		live = append(live, i)
 	}
+	if len(live) > 1 {
+		reqs := make([]*ingestReq, len(live))
+		for k, i := range live {
+			reqs[k] = group[i]
+		}
+		if res, err := s.commit(context.Background(), reqs); err == nil {
+			for k, i := range live {
+				out[i] = ingestDone{res: res[k]}
+			}
+			return out
+		}
+	}
+	for _, i := range live {
+		res, err := s.commit(group[i].ctx, []*ingestReq{group[i]})
+		if err != nil {
+			out[i] = ingestDone{err: err}
+			continue
+		}
+		out[i] = ingestDone{res: res[0]}
+	}
+	return out
 }
 
 // commit applies reqs in one transaction and returns their results.

@@ -29,7 +29,7 @@ func PartitionSchema(day int) []string { return append(partitionDDL(day), ftsDDL
 // rowids and check every candidate's row with LIKE, so the index needs no
 // copy of the text, and entries of deleted rows are harmless candidates.
 func ftsDDL(day int) string {
-	return `CREATE VIRTUAL TABLE IF NOT EXISTS ` + ftsTable(day) + ` USING fts5(command_line, message, content='', tokenize='trigram', detail='none')`
+	return `CREATE VIRTUAL TABLE IF NOT EXISTS ` + ftsTable(day) + ` USING fts5(command_line, message, content='', tokenize='trigram', detail='none', columnsize=0)`
 }
 
 // ftsMarksDDL creates the index file's watermarks: the rows of a day up to

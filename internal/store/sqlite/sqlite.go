@@ -65,8 +65,12 @@ type Store struct {
 	qmu   sync.Mutex   // guards queue
 	queue []*ingestReq // Ingest calls waiting for the next group commit
 	pack  *packer      // the days' document dictionaries
-	stop  context.CancelFunc
-	loops sync.WaitGroup // indexLoop, checkpointLoop
+	// walSync: the writer commits with synchronous NORMAL and Ingest syncs
+	// wal before acknowledging (synchronous FULL, see walFile).
+	walSync bool
+	wal     walFile
+	stop    context.CancelFunc
+	loops   sync.WaitGroup // indexLoop, checkpointLoop
 }
 
 var _ store.Store = (*Store)(nil)
@@ -177,7 +181,12 @@ func Open(ctx context.Context, file string, opts Options) (*Store, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	w := openDB(dsn(file, opts.Synchronous, immediate, eventsBackstop), "", "")
+	walSync := opts.Synchronous == "FULL"
+	wsync := opts.Synchronous
+	if walSync {
+		wsync = "NORMAL"
+	}
+	w := openDB(dsn(file, wsync, immediate, eventsBackstop), "", "")
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
@@ -199,7 +208,8 @@ func Open(ctx context.Context, file string, opts Options) (*Store, error) {
 	r.SetMaxIdleConns(opts.Readers)
 	ck := openDB(dsn(file, opts.Synchronous, deferred, defaultCheckpoint), "", "")
 	ck.SetMaxOpenConns(1)
-	s := &Store{w: w, r: r, fw: fw, ck: ck, opts: opts, log: opts.Logger.With("component", "store.sqlite"), days: map[int]bool{}, pack: newPacker(opts.dictSample)}
+	s := &Store{w: w, r: r, fw: fw, ck: ck, opts: opts, log: opts.Logger.With("component", "store.sqlite"), days: map[int]bool{}, pack: newPacker(opts.dictSample),
+		walSync: walSync, wal: walFile{path: file + "-wal"}}
 	err := s.loadDays(ctx)
 	if err == nil {
 		err = s.upgradeDays(ctx)
@@ -233,6 +243,7 @@ func Open(ctx context.Context, file string, opts Options) (*Store, error) {
 func (s *Store) Close() error {
 	s.stop()
 	s.loops.Wait()
+	defer s.wal.close()
 	return errors.Join(s.r.Close(), s.fw.Close(), s.ck.Close(), s.w.Close())
 }
 
