@@ -13,49 +13,71 @@ import (
 	"github.com/vigil-sec/vigil/internal/store/sqlite"
 )
 
-// columns of an events partition, in the order of its CREATE TABLE. CSV
-// cannot carry the packed documents (binary): sqlite3 gets text of the same
-// length in their place, so it stores as many bytes as vigil did.
-const columns = `rowid, id, ts, host_id, host_name, category, categories, action, outcome, kind, dataset,
+// columns of an events partition, in the order of its CREATE TABLE, as
+// exported from shard k: rowids made unique across shards (each shard's
+// after the one before, so that every import appends), and the packed
+// documents (binary, which CSV cannot carry) replaced by text of the same
+// length, so that sqlite3 stores as many bytes as vigil did.
+func columns(k int) string {
+	return fmt.Sprintf(`rowid + %d, id, ts, host_id, host_name, category, categories, action, outcome, kind, dataset,
 	user_name, process_name, process_executable, command_line, message, source_ip, destination_ip, file_path,
-	CASE WHEN typeof(doc) = 'blob' THEN substr(hex(doc), 1, length(doc)) ELSE doc END`
+	CASE WHEN typeof(doc) = 'blob' THEN substr(hex(doc), 1, length(doc)) ELSE doc END`, int64(k)*1e12)
+}
 
-// compareCLI exports the rows the run stored (all of them) to CSV with
-// sqlite3 and times sqlite3 importing them into a new database with the
-// same schema and indexes (sqlite.PartitionSchema), as bench/ingest does.
-// The substring index is not filled in either case: vigil fills it after
-// the commit.
+// compareCLI exports the rows the run stored (all of them, from every
+// shard's event file) to CSV with sqlite3 and times sqlite3 importing them
+// into a new database with the same schema and indexes
+// (sqlite.PartitionSchema), as bench/ingest does. The substring index is
+// not filled in either case: vigil fills it after the commit.
 func compareCLI(ctx context.Context, dir, db string, stored int64, window time.Duration, out io.Writer) error {
 	if _, err := exec.LookPath("sqlite3"); err != nil {
 		fmt.Fprintln(out, "sqlite3: skipped: no sqlite3 command (apt-get install sqlite3)")
 		return nil
 	}
-	list, _, err := sqlite3(ctx, db, "SELECT day FROM partitions;\n")
+	files := []string{db}
+	more, err := filepath.Glob(strings.TrimSuffix(db, ".db") + ".s[0-9]*.db")
 	if err != nil {
 		return err
 	}
-	var days []int
-	for _, f := range strings.Fields(list) {
-		d, err := strconv.Atoi(f)
-		if err != nil {
-			return fmt.Errorf("partition %q: %w", f, err)
+	for _, f := range more {
+		if !strings.HasSuffix(f, ".fts.db") {
+			files = append(files, f)
 		}
-		days = append(days, d)
 	}
-	var export, schema, load strings.Builder
-	export.WriteString(".mode csv\n")
-	schema.WriteString("PRAGMA journal_mode=WAL;\n")
+	seen := map[int]bool{}
+	var days []int
+	var load strings.Builder
 	load.WriteString("PRAGMA synchronous=FULL;\nPRAGMA cache_size=-65536;\n.mode csv\n")
+	for k, f := range files {
+		list, _, err := sqlite3(ctx, f, "SELECT day FROM partitions;\n")
+		if err != nil {
+			return err
+		}
+		var export strings.Builder
+		export.WriteString(".mode csv\n")
+		for _, field := range strings.Fields(list) {
+			d, err := strconv.Atoi(field)
+			if err != nil {
+				return fmt.Errorf("partition %q: %w", field, err)
+			}
+			if !seen[d] {
+				seen[d] = true
+				days = append(days, d)
+			}
+			csv := filepath.Join(dir, fmt.Sprintf("day_%d_%d.csv", d, k))
+			fmt.Fprintf(&export, ".once %s\nSELECT %s FROM events_%d ORDER BY rowid;\n", csv, columns(k), d)
+			fmt.Fprintf(&load, ".import %s events_%d\n", csv, d)
+		}
+		if _, _, err := sqlite3(ctx, f, export.String()); err != nil {
+			return err
+		}
+	}
+	var schema strings.Builder
+	schema.WriteString("PRAGMA journal_mode=WAL;\n")
 	for _, d := range days {
-		csv := filepath.Join(dir, "day_"+strconv.Itoa(d)+".csv")
-		fmt.Fprintf(&export, ".once %s\nSELECT %s FROM events_%d ORDER BY rowid;\n", csv, columns, d)
 		for _, stmt := range sqlite.PartitionSchema(d) {
 			schema.WriteString(stmt + ";\n")
 		}
-		fmt.Fprintf(&load, ".import %s events_%d\n", csv, d)
-	}
-	if _, _, err := sqlite3(ctx, db, export.String()); err != nil {
-		return err
 	}
 	cli := filepath.Join(dir, "cli.db")
 	if _, _, err := sqlite3(ctx, cli, schema.String()); err != nil {

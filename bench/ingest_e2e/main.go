@@ -44,6 +44,7 @@ func main() {
 
 type config struct {
 	agents, batch, backlog int
+	shards                 int
 	duration, warmup       time.Duration
 	dir, sync, cpuprofile  string
 	pg, cli, sqlite        bool
@@ -64,6 +65,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs.DurationVar(&c.warmup, "warmup", 3*time.Second, "time before the measurement starts")
 	fs.StringVar(&c.dir, "dir", "", "work directory (default: a temporary one, removed)")
 	fs.StringVar(&c.sync, "sync", "FULL", "SQLite synchronous setting")
+	fs.IntVar(&c.shards, "shards", 0, "SQLite store shards (default: the store's default)")
 	fs.StringVar(&c.cpuprofile, "cpuprofile", "", "write the server side's CPU profile of the measured time here")
 	fs.BoolVar(&c.sqlite, "sqlite", true, "run against the SQLite store")
 	fs.BoolVar(&c.pg, "pg", false, "also run against PostgreSQL (needs root and Debian's postgresql)")

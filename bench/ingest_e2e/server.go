@@ -32,7 +32,7 @@ func benchSQLite(ctx context.Context, c config, out io.Writer) error {
 		return err
 	}
 	db := filepath.Join(dir, "vigil.db")
-	st, err := sqlite.Open(ctx, db, sqlite.Options{Synchronous: c.sync})
+	st, err := sqlite.Open(ctx, db, sqlite.Options{Synchronous: c.sync, Shards: c.shards})
 	if err != nil {
 		return err
 	}

@@ -122,7 +122,7 @@ func BenchmarkInsertCost(b *testing.B) {
 	}{{"full", full, ""}, {"id-only", full[:2], ""}, {"full-json-doc", full, "json"}, {"full-no-doc", full, "none"}} {
 		for _, per := range []int{1024, 8192} {
 			b.Run(fmt.Sprintf("%s/commit-%d", v.name, per), func(b *testing.B) {
-				db := openDB(dsn(filepath.Join(b.TempDir(), "c.db"), "FULL", immediate, eventsBackstop), "", "")
+				db := openDB(dsn(filepath.Join(b.TempDir(), "c.db"), "FULL", immediate, eventsBackstop))
 				defer db.Close()
 				db.SetMaxOpenConns(1)
 				for _, stmt := range v.ddl {

@@ -160,11 +160,11 @@ func (c compiled) render(p partition) (string, []any) {
 		} else {
 			args = append(args, c.few[k])
 		}
-		mark, match := strconv.FormatInt(p.ftsRowid, 10), "SELECT rowid FROM fts."+ftsTable(p.day)+" WHERE "+ftsTable(p.day)+" MATCH ?"+strconv.Itoa(len(args))
+		mark, match := strconv.FormatInt(p.ftsRowid, 10), "SELECT rowid FROM "+p.fts()+" WHERE "+ftsTable(p.day)+" MATCH ?"+strconv.Itoa(len(args))
 		if p.drive {
 			// The same rows as a single rowid IN, which SQLite can use to
 			// look the candidates up instead of filtering every row.
-			b.WriteString("rowid IN (" + match + " UNION ALL SELECT rowid FROM " + eventsTable(p.day) + " WHERE rowid > " + mark + ")")
+			b.WriteString("rowid IN (" + match + " UNION ALL SELECT rowid FROM " + p.table() + " WHERE rowid > " + mark + ")")
 			continue
 		}
 		b.WriteString("(rowid > " + mark + " OR rowid IN (" + match + "))")
@@ -181,7 +181,7 @@ func (c compiled) drives(ctx context.Context, tx *sql.Tx, p partition, limit fun
 		return false, nil // nothing indexed: LIKE alone
 	}
 	var top sql.NullInt64
-	if err := tx.QueryRowContext(ctx, "SELECT max(rowid) FROM "+eventsTable(p.day)).Scan(&top); err != nil {
+	if err := tx.QueryRowContext(ctx, "SELECT max(rowid) FROM "+p.table()).Scan(&top); err != nil {
 		return false, fmt.Errorf("partition %d: %w", p.day, err)
 	}
 	lim := limit(top.Int64)
@@ -192,7 +192,7 @@ func (c compiled) drives(ctx context.Context, tx *sql.Tx, p partition, limit fun
 		}
 		seen[m] = true
 		var n int64
-		err := tx.QueryRowContext(ctx, "SELECT count(*) FROM (SELECT 1 FROM fts."+ftsTable(p.day)+" WHERE "+ftsTable(p.day)+" MATCH ? LIMIT ?)", m, lim).Scan(&n)
+		err := tx.QueryRowContext(ctx, "SELECT count(*) FROM (SELECT 1 FROM "+p.fts()+" WHERE "+ftsTable(p.day)+" MATCH ? LIMIT ?)", m, lim).Scan(&n)
 		if err != nil {
 			return false, fmt.Errorf("partition %d: trigram candidates: %w", p.day, err)
 		}

@@ -19,11 +19,7 @@ import (
 // their first document, so that nearly every document is stored packed.
 func openPacked(t *testing.T, file string) *Store {
 	t.Helper()
-	s, err := Open(context.Background(), file, Options{IndexInterval: time.Hour, dictSample: s2.MinDictSize})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
+	return openOpts(t, file, Options{Shards: 1, dictSample: s2.MinDictSize})
 }
 
 // TestConformancePacked runs the suite with packed documents.
@@ -40,10 +36,7 @@ func TestConformancePacked(t *testing.T) {
 func TestPackedDocuments(t *testing.T) {
 	ctx := context.Background()
 	file := filepath.Join(t.TempDir(), "v.db")
-	s, err := Open(ctx, file, Options{IndexInterval: time.Hour, dictSample: 32 << 10})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openOpts(t, file, Options{Shards: 1, dictSample: 32 << 10})
 	evs := storetest.FleetEvents(400, benchEnd.Add(-time.Hour), 0, 5)
 	for i := range evs {
 		evs[i].Timestamp = benchEnd.Add(-time.Hour + time.Duration(i)*time.Second)

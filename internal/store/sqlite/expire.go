@@ -16,7 +16,7 @@ import (
 // dropped as whole tables; the rest is deleted row by row.
 func (s *Store) Expire(ctx context.Context, cutoff map[string]time.Time, fallback time.Time) (int64, error) {
 	whole, cats := store.RetentionPlan(cutoff, fallback)
-	ps, err := partitions(ctx, s.r, time.Time{}, time.Time{})
+	ps, err := s.partitions(ctx, s.r, time.Time{}, time.Time{})
 	if err != nil {
 		return 0, fmt.Errorf("expire: %w", err)
 	}
@@ -25,9 +25,9 @@ func (s *Store) Expire(ctx context.Context, cutoff map[string]time.Time, fallbac
 		var n int64
 		var err error
 		if !whole.IsZero() && !store.DayStart(p.day).AddDate(0, 0, 1).After(whole) {
-			n, err = s.dropDay(ctx, p.day)
+			n, err = s.shards[p.shard].dropDay(ctx, p.day)
 		} else {
-			n, err = s.expireRows(ctx, p.day, cats, cutoff, fallback)
+			n, err = s.shards[p.shard].expireRows(ctx, p.day, cats, cutoff, fallback)
 		}
 		if err != nil {
 			return total, fmt.Errorf("expire: partition %d: %w", p.day, err)
@@ -38,21 +38,43 @@ func (s *Store) Expire(ctx context.Context, cutoff map[string]time.Time, fallbac
 }
 
 // PruneBatches deletes the batch records committed before the time given.
+// A batch whose events went to several shards has a record in each; it
+// counts once.
 func (s *Store) PruneBatches(ctx context.Context, before time.Time) (int64, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	res, err := s.w.ExecContext(ctx, "DELETE FROM batches WHERE committed_ns < ?", before.UnixNano())
-	if err != nil {
-		return 0, fmt.Errorf("prune batches: %w", err)
+	type key struct {
+		agent string
+		seq   int64
 	}
-	n, _ := res.RowsAffected()
-	return n, nil
+	pruned := map[key]bool{}
+	for _, sh := range s.shards {
+		err := func() error {
+			sh.mu.Lock()
+			defer sh.mu.Unlock()
+			rows, err := sh.w.QueryContext(ctx, "DELETE FROM batches WHERE committed_ns < ? RETURNING agent_id, seq", before.UnixNano())
+			if err != nil {
+				return err
+			}
+			defer rows.Close()
+			for rows.Next() {
+				var k key
+				if err := rows.Scan(&k.agent, &k.seq); err != nil {
+					return err
+				}
+				pruned[k] = true
+			}
+			return rows.Err()
+		}()
+		if err != nil {
+			return int64(len(pruned)), fmt.Errorf("prune batches: %w", err)
+		}
+	}
+	return int64(len(pruned)), nil
 }
 
 // dropDay drops a day: first its trigram index (a crash before the event
 // table goes leaves a day the indexer indexes again from its start), then
 // its table.
-func (s *Store) dropDay(ctx context.Context, day int) (int64, error) {
+func (s *shard) dropDay(ctx context.Context, day int) (int64, error) {
 	s.fmu.Lock()
 	defer s.fmu.Unlock()
 	s.mu.Lock()
@@ -91,7 +113,7 @@ func (s *Store) dropDay(ctx context.Context, day int) (int64, error) {
 // the day is dropped; but deleting a day's newest rows lets SQLite give their
 // rowids to new rows, so the watermark is first lowered to the largest rowid
 // that stays, in the index file, before the rows go.
-func (s *Store) expireRows(ctx context.Context, day int, cats []string, cutoff map[string]time.Time, fallback time.Time) (int64, error) {
+func (s *shard) expireRows(ctx context.Context, day int, cats []string, cutoff map[string]time.Time, fallback time.Time) (int64, error) {
 	var conds []string
 	var args []any
 	for _, c := range cats {

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -18,18 +20,18 @@ const indexChunk = 20000
 
 // indexLoop keeps the trigram indexes caught up until ctx ends, then
 // indexes what is pending.
-func (s *Store) indexLoop(ctx context.Context) {
+func (s *shard) indexLoop(ctx context.Context) {
 	t := time.NewTicker(s.opts.IndexInterval)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
-			if err := s.Flush(context.Background()); err != nil {
+			if err := s.flush(context.Background()); err != nil {
 				s.log.Error("final substring indexing", "err", err)
 			}
 			return
 		case <-t.C:
-			if err := s.Flush(ctx); err != nil && ctx.Err() == nil {
+			if err := s.flush(ctx); err != nil && ctx.Err() == nil {
 				s.log.Error("substring indexing", "err", err)
 			}
 		}
@@ -37,17 +39,29 @@ func (s *Store) indexLoop(ctx context.Context) {
 }
 
 // Flush brings the substring index up to date with every committed event.
-// The background indexer calls it; tests and benchmarks may too.
+// The background indexers call it a shard at a time; tests and benchmarks
+// may too.
 func (s *Store) Flush(ctx context.Context) error {
-	ps, err := partitions(ctx, s.r, time.Time{}, time.Time{})
-	if err != nil {
-		return fmt.Errorf("index: %w", err)
+	for _, sh := range s.shards {
+		if err := sh.flush(ctx); err != nil {
+			return err
+		}
 	}
-	for _, p := range ps {
+	return nil
+}
+
+// flush indexes what is pending in this shard, newest day first.
+func (s *shard) flush(ctx context.Context) error {
+	s.mu.Lock()
+	days := slices.Collect(maps.Keys(s.days))
+	s.mu.Unlock()
+	slices.Sort(days)
+	slices.Reverse(days)
+	for _, day := range days {
 		for {
-			done, err := s.indexStep(ctx, p.day)
+			done, err := s.indexStep(ctx, day)
 			if err != nil {
-				return fmt.Errorf("index partition %d: %w", p.day, err)
+				return fmt.Errorf("index partition %d: %w", day, err)
 			}
 			if done {
 				break
@@ -62,7 +76,7 @@ func (s *Store) Flush(ctx context.Context) error {
 // file. It reports whether the partition is caught up. It holds only the
 // index file's lock: ingest goes on meanwhile, and the rows it reads are
 // those committed when its transaction began.
-func (s *Store) indexStep(ctx context.Context, day int) (bool, error) {
+func (s *shard) indexStep(ctx context.Context, day int) (bool, error) {
 	s.fmu.Lock()
 	defer s.fmu.Unlock()
 	tx, err := s.fw.BeginTx(ctx, nil)
@@ -112,7 +126,7 @@ func (s *Store) indexStep(ctx context.Context, day int) (bool, error) {
 // dropOrphanIndexes drops the trigram indexes and watermarks of days the
 // event file no longer has (a crash between the two files' drops of a day
 // leaves them; a day created again later must start from an empty index).
-func (s *Store) dropOrphanIndexes(ctx context.Context) error {
+func (s *shard) dropOrphanIndexes(ctx context.Context) error {
 	s.fmu.Lock()
 	defer s.fmu.Unlock()
 	rows, err := s.fw.QueryContext(ctx, "SELECT name FROM sqlite_schema WHERE type = 'table' AND name GLOB 'fts_[0-9]*' AND name NOT GLOB 'fts_*_*'"+
@@ -145,7 +159,7 @@ func (s *Store) dropOrphanIndexes(ctx context.Context) error {
 }
 
 // dropIndex drops a day's trigram index and watermark. The caller holds fmu.
-func (s *Store) dropIndex(ctx context.Context, day int) error {
+func (s *shard) dropIndex(ctx context.Context, day int) error {
 	tx, err := s.fw.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("drop trigram index %d: %w", day, err)
@@ -166,20 +180,26 @@ func (s *Store) dropIndex(ctx context.Context, day int) error {
 // trigram index yet (false when it is not stored). Until it is, substring
 // searches find it by scanning; bench/ingest_e2e reports the lag.
 func (s *Store) Indexed(ctx context.Context, id string, ts time.Time) (bool, error) {
-	day := store.DayOf(ts)
+	day, k := store.DayOf(ts), s.shardOf(id)
 	var in bool
 	err := s.readTx(ctx, func(tx *sql.Tx) error {
-		ps, err := partitions(ctx, tx, ts, ts.Add(1))
-		if err != nil || len(ps) == 0 || ps[0].day != day {
+		ps, err := s.partitions(ctx, tx, ts, ts.Add(1))
+		if err != nil {
 			return err
 		}
-		var rowid int64
-		err = tx.QueryRowContext(ctx, "SELECT rowid FROM "+eventsTable(day)+" WHERE id = ?", id).Scan(&rowid)
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil
+		for _, p := range ps {
+			if p.day != day || p.shard != k {
+				continue
+			}
+			var rowid int64
+			err = tx.QueryRowContext(ctx, "SELECT rowid FROM "+p.table()+" WHERE id = ?", id).Scan(&rowid)
+			if errors.Is(err, sql.ErrNoRows) {
+				return nil
+			}
+			in = err == nil && rowid <= p.ftsRowid
+			return err
 		}
-		in = err == nil && rowid <= ps[0].ftsRowid
-		return err
+		return nil
 	})
 	if err != nil {
 		return false, fmt.Errorf("indexed: %w", err)

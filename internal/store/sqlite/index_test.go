@@ -61,7 +61,7 @@ func TestIndexFile(t *testing.T) {
 	if inMain != 0 || inIndex != 1 {
 		t.Fatalf("trigram tables: %d in the event file, %d in the index file; want 0 and 1", inMain, inIndex)
 	}
-	ps, err := partitions(ctx, s.r, time.Time{}, time.Time{})
+	ps, err := s.partitions(ctx, s.r, time.Time{}, time.Time{})
 	if err != nil || len(ps) != 1 || ps[0].ftsRowid != 300 {
 		t.Fatalf("partitions %+v, %v: want one day indexed up to rowid 300", ps, err)
 	}
@@ -142,7 +142,7 @@ func TestOldLayoutUpgraded(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "v.db")
 	s := openAt(t, file)
 	ingest(t, s, cmdEvents(benchEnd.Add(-time.Hour), "a", 0, 40), 1)
-	ps, _ := partitions(ctx, s.r, time.Time{}, time.Time{})
+	ps, _ := s.partitions(ctx, s.r, time.Time{}, time.Time{})
 	d := ps[0].day
 	old := `CREATE VIRTUAL TABLE ` + ftsTable(d) + ` USING fts5(command_line, message, content='` + eventsTable(d) + `', content_rowid='rowid', tokenize='trigram', detail='none')`
 	if _, err := s.w.Exec(old); err != nil {

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"slices"
+	"sync"
 
 	"github.com/vigil-sec/vigil/internal/event"
 	"github.com/vigil-sec/vigil/internal/store"
@@ -50,17 +51,19 @@ func toRow(e *event.Event) (row, error) {
 		null(c.SourceIP), null(c.DestinationIP), null(c.FilePath), nil}}, nil
 }
 
-// Ingest commits a batch in one transaction together with its (agent, seq)
-// record; a batch seen before stores nothing. Events whose event.id is
-// already stored are skipped.
+// Ingest commits a batch: each shard the batch's events of its event IDs
+// (shardOf), in one transaction together with its own (agent, seq) record,
+// so that a batch seen before stores nothing and a batch sent again after
+// some of its parts were committed stores the rest. Events whose event.id
+// is already stored are skipped.
 //
-// Group commit: concurrent Ingest calls are merged into one transaction
-// (see commitGroup), and each returns only after that shared commit.
+// Group commit: concurrent Ingest calls are merged into one transaction per
+// shard (see commitGroup), and each returns only after its shared commits.
 func (s *Store) Ingest(ctx context.Context, b store.Batch) (store.IngestResult, error) {
 	if b.AgentID == "" {
 		return store.IngestResult{}, fmt.Errorf("ingest: empty agent id: %w", store.ErrBadRequest)
 	}
-	rows := make([]row, len(b.Events))
+	parts := make([][]row, len(s.shards))
 	for i := range b.Events {
 		e := b.Events[i] // the caller's slice is not modified
 		if e.Timestamp.IsZero() {
@@ -71,15 +74,67 @@ func (s *Store) Ingest(ctx context.Context, b store.Batch) (store.IngestResult, 
 			return store.IngestResult{}, fmt.Errorf("ingest: %w: %w", err, store.ErrBadRequest)
 		}
 		r.idx = i
-		rows[i] = r
+		k := s.shardOf(r.args[0].(string))
+		parts[k] = append(parts[k], r)
 	}
+	var used []int
+	for k := range parts {
+		if len(parts[k]) > 0 {
+			used = append(used, k)
+		}
+	}
+	switch len(used) {
+	case 0: // an empty batch is recorded in the first shard
+		return s.shards[0].ingest(ctx, b.AgentID, b.Seq, nil)
+	case 1:
+		return s.shards[used[0]].ingest(ctx, b.AgentID, b.Seq, parts[used[0]])
+	}
+	// Each shard commits its part with its own record of the batch: a batch
+	// sent again finds the parts already committed and stores the others.
+	res := make([]store.IngestResult, len(used))
+	errs := make([]error, len(used))
+	var wg sync.WaitGroup
+	for j, k := range used[1:] {
+		wg.Go(func() { res[j+1], errs[j+1] = s.shards[k].ingest(ctx, b.AgentID, b.Seq, parts[k]) })
+	}
+	res[0], errs[0] = s.shards[used[0]].ingest(ctx, b.AgentID, b.Seq, parts[used[0]])
+	wg.Wait()
+	out := store.IngestResult{Duplicate: true}
+	for j := range used {
+		if errs[j] != nil {
+			return store.IngestResult{}, errs[j]
+		}
+		out.Duplicate = out.Duplicate && res[j].Duplicate
+		out.Stored += res[j].Stored
+		out.New = append(out.New, res[j].New...)
+	}
+	slices.Sort(out.New)
+	return out, nil
+}
+
+// shardOf is the shard of the event with this ID (FNV-1a), so that one ID
+// is always looked for, and deduplicated, in one place.
+func (s *Store) shardOf(id string) int {
+	if len(s.shards) == 1 {
+		return 0
+	}
+	h := uint32(2166136261)
+	for i := 0; i < len(id); i++ {
+		h = (h ^ uint32(id[i])) * 16777619
+	}
+	return int(h % uint32(len(s.shards)))
+}
+
+// ingest commits one shard's part of a batch (rows in batch order) with the
+// shard's record of the batch, by group commit.
+func (s *shard) ingest(ctx context.Context, agentID string, seq uint64, rows []row) (store.IngestResult, error) {
 	// Group by day so that each partition gets one prepared statement.
 	slices.SortStableFunc(rows, func(a, b row) int { return a.day - b.day })
 	if err := s.pack.pack(rows); err != nil {
 		return store.IngestResult{}, fmt.Errorf("ingest: %w", err)
 	}
 
-	req := &ingestReq{ctx: ctx, agentID: b.AgentID, seq: b.Seq, rows: rows, done: make(chan ingestDone, 1)}
+	req := &ingestReq{ctx: ctx, agentID: agentID, seq: seq, rows: rows, done: make(chan ingestDone, 1)}
 	s.qmu.Lock()
 	s.queue = append(s.queue, req)
 	s.qmu.Unlock()
@@ -144,7 +199,7 @@ type ingestDone struct {
 // request is retried alone, so that one failing batch does not fail the
 // others. It returns each request's outcome, in group's order. The caller
 // holds s.mu.
-func (s *Store) commitGroup(group []*ingestReq) []ingestDone {
+func (s *shard) commitGroup(group []*ingestReq) []ingestDone {
 	out := make([]ingestDone, len(group))
 	var live []int
 	for i, r := range group {
@@ -178,7 +233,7 @@ func (s *Store) commitGroup(group []*ingestReq) []ingestDone {
 }
 
 // commit applies reqs in one transaction and returns their results.
-func (s *Store) commit(ctx context.Context, reqs []*ingestReq) ([]store.IngestResult, error) {
+func (s *shard) commit(ctx context.Context, reqs []*ingestReq) ([]store.IngestResult, error) {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("ingest: begin: %w", err)

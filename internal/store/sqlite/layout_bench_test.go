@@ -31,7 +31,7 @@ func BenchmarkBlockLayout(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	db := openDB(dsn(filepath.Join(b.TempDir(), "blocks.db"), "FULL", immediate, eventsBackstop), "", "")
+	db := openDB(dsn(filepath.Join(b.TempDir(), "blocks.db"), "FULL", immediate, eventsBackstop))
 	defer db.Close()
 	db.SetMaxOpenConns(1)
 	for _, ddl := range []string{

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -125,7 +126,7 @@ func setStats(ctx context.Context, tx *sql.Tx, day int) error {
 // upgradeDays brings the partitions created by an older version up to the
 // current partitionDDL (indexes added later), one day per transaction.
 // Statements are IF NOT EXISTS, so an up-to-date day costs nothing.
-func (s *Store) upgradeDays(ctx context.Context) error {
+func (s *shard) upgradeDays(ctx context.Context) error {
 	for day := range s.days {
 		tx, err := s.w.BeginTx(ctx, nil)
 		if err != nil {
@@ -161,9 +162,10 @@ func (s *Store) upgradeDays(ctx context.Context) error {
 	return nil
 }
 
-// partition is one day table as a reader sees it.
+// partition is one day table of one shard as a reader sees it.
 type partition struct {
-	day int
+	shard int
+	day   int
 	// ftsRowid is the watermark of the day's trigram index; 0 when nothing
 	// is indexed yet (the index table may not exist).
 	ftsRowid int64
@@ -172,9 +174,14 @@ type partition struct {
 	drive bool
 }
 
-// partitions returns the partitions overlapping [from, to), newest first.
-// Zero bounds are open.
-func partitions(ctx context.Context, q queryer, from, to time.Time) ([]partition, error) {
+// table and fts name the partition's event table and trigram index in a
+// reader.
+func (p partition) table() string { return evSchema(p.shard) + "." + eventsTable(p.day) }
+func (p partition) fts() string   { return ftsSchema(p.shard) + "." + ftsTable(p.day) }
+
+// partitions returns the partitions overlapping [from, to) of every shard,
+// newest day first, shards in order within a day. Zero bounds are open.
+func (s *Store) partitions(ctx context.Context, q queryer, from, to time.Time) ([]partition, error) {
 	lo, hi := 0, 99999999
 	if !from.IsZero() {
 		lo = store.DayOf(from)
@@ -182,21 +189,33 @@ func partitions(ctx context.Context, q queryer, from, to time.Time) ([]partition
 	if !to.IsZero() {
 		hi = store.DayOf(to.Add(-1))
 	}
-	rows, err := q.QueryContext(ctx, "SELECT p.day, coalesce(m.indexed_rowid, 0) FROM partitions p LEFT JOIN fts.marks m ON m.day = p.day"+
-		" WHERE p.day BETWEEN ? AND ? ORDER BY p.day DESC", lo, hi)
-	if err != nil {
-		return nil, fmt.Errorf("list partitions: %w", err)
-	}
-	defer rows.Close()
 	var ps []partition
-	for rows.Next() {
-		var p partition
-		if err := rows.Scan(&p.day, &p.ftsRowid); err != nil {
+	for _, sh := range s.shards {
+		rows, err := q.QueryContext(ctx, "SELECT p.day, coalesce(m.indexed_rowid, 0) FROM "+evSchema(sh.n)+".partitions p LEFT JOIN "+
+			ftsSchema(sh.n)+".marks m ON m.day = p.day WHERE p.day BETWEEN ? AND ?", lo, hi)
+		if err != nil {
 			return nil, fmt.Errorf("list partitions: %w", err)
 		}
-		ps = append(ps, p)
+		for rows.Next() {
+			p := partition{shard: sh.n}
+			if err := rows.Scan(&p.day, &p.ftsRowid); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("list partitions: %w", err)
+			}
+			ps = append(ps, p)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("list partitions: %w", err)
+		}
 	}
-	return ps, rows.Err()
+	slices.SortFunc(ps, func(a, b partition) int {
+		if a.day != b.day {
+			return b.day - a.day
+		}
+		return a.shard - b.shard
+	})
+	return ps, nil
 }
 
 type queryer interface {

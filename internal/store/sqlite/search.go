@@ -1,11 +1,13 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -73,7 +75,8 @@ func (s *Store) Search(ctx context.Context, q store.Search) (store.SearchResult,
 		return store.SearchResult{}, err
 	}
 	limit := store.PageLimit(q.Limit)
-	// Cursor.Seq is the rowid: the insertion order within a day.
+	// Cursor.Seq is rowid·shards + shard: the insertion order within a
+	// day's table, then the shard.
 	var after *store.Cursor
 	if q.Cursor != "" {
 		cur, err := store.ParseCursor(q.Cursor)
@@ -89,24 +92,56 @@ func (s *Store) Search(ctx context.Context, q store.Search) (store.SearchResult,
 		if after != nil && (to.IsZero() || time.Unix(0, after.TS+1).Before(to)) {
 			to = time.Unix(0, after.TS+1)
 		}
-		ps, err := partitions(ctx, tx, q.From, to)
+		ps, err := s.partitions(ctx, tx, q.From, to)
 		if err != nil {
 			return err
 		}
-		for _, p := range ps {
+		for len(ps) > 0 {
+			n := 1 // the day's partitions, one a shard
+			for n < len(ps) && ps[n].day == ps[0].day {
+				n++
+			}
+			day := ps[:n]
+			ps = ps[n:]
 			if len(c.matches) > 0 {
-				// Looking up C candidates beats reading the day in time
-				// order until the page is full (about 100·N/C rows of N)
-				// when C² < 100·N.
-				if p.drive, err = c.drives(ctx, tx, p, func(rows int64) int64 {
-					return int64(math.Sqrt(float64(limit) * float64(rows)))
-				}); err != nil {
-					return err
+				for i := range day {
+					// Looking up C candidates beats reading the day in time
+					// order until the page is full (about 100·N/C rows of N)
+					// when C² < 100·N.
+					if day[i].drive, err = c.drives(ctx, tx, day[i], func(rows int64) int64 {
+						return int64(math.Sqrt(float64(limit) * float64(rows)))
+					}); err != nil {
+						return err
+					}
 				}
 			}
-			for _, w := range searchWindows(c, p, q.From, q.To) {
-				if _, err := s.searchPartition(ctx, tx, c, p, w[0], w[1], after, limit-len(res.Events), &res, &last); err != nil {
-					return err
+			for _, w := range searchWindows(c, day[0], q.From, q.To) {
+				need := limit - len(res.Events)
+				var hits []hit
+				for _, p := range day {
+					h, err := s.searchPartition(ctx, tx, c, p, w[0], w[1], after, need)
+					if err != nil {
+						return err
+					}
+					hits = append(hits, h...)
+				}
+				slices.SortFunc(hits, func(a, b hit) int {
+					if a.ts != b.ts {
+						return cmp.Compare(b.ts, a.ts)
+					}
+					return cmp.Compare(b.seq, a.seq)
+				})
+				for _, h := range hits[:min(need, len(hits))] {
+					doc, err := unpackDoc(h.doc)
+					if err != nil {
+						return fmt.Errorf("partition %d: %w", day[0].day, err)
+					}
+					var e event.Event
+					if err := json.Unmarshal(doc, &e); err != nil {
+						return fmt.Errorf("partition %d: decode event: %w", day[0].day, err)
+					}
+					res.Events = append(res.Events, e)
+					last = store.Cursor{TS: h.ts, Seq: h.seq}
 				}
 				if len(res.Events) >= limit {
 					return nil
@@ -122,6 +157,12 @@ func (s *Store) Search(ctx context.Context, q store.Search) (store.SearchResult,
 		res.Cursor = last.String()
 	}
 	return res, nil
+}
+
+// hit is a search result before the shards' results are merged.
+type hit struct {
+	ts, seq int64
+	doc     []byte
 }
 
 // firstWindow is the newest slice of a day that a search reads first.
@@ -159,44 +200,48 @@ func searchWindows(c compiled, p partition, from, to time.Time) [][2]time.Time {
 }
 
 func (s *Store) searchPartition(ctx context.Context, tx *sql.Tx, c compiled, p partition, from, to time.Time,
-	after *store.Cursor, limit int, res *store.SearchResult, last *store.Cursor) (int, error) {
+	after *store.Cursor, limit int) ([]hit, error) {
 	where, args := c.render(p)
 	tcond, targs := bounds(from, to, len(args))
 	args = append(args, targs...)
+	shards := int64(len(s.shards))
 	// The page's rowids are chosen first and the documents read after:
 	// when the plan sorts (several index ranges), it sorts (ts, rowid)
 	// pairs, often read from the index alone, instead of whole rows.
-	q := "SELECT rowid FROM " + eventsTable(p.day) + " WHERE " + tcond
+	q := "SELECT rowid FROM " + p.table() + " WHERE " + tcond
 	if after != nil {
-		args = append(args, after.TS, after.Seq)
+		// rowid·shards + shard < Seq
+		args = append(args, after.TS, floorDiv(after.Seq-int64(p.shard)-1, shards))
 		n := len(args)
-		q += " AND (ts < ?" + strconv.Itoa(n-1) + " OR (ts = ?" + strconv.Itoa(n-1) + " AND rowid < ?" + strconv.Itoa(n) + "))"
+		q += " AND (ts < ?" + strconv.Itoa(n-1) + " OR (ts = ?" + strconv.Itoa(n-1) + " AND rowid <= ?" + strconv.Itoa(n) + "))"
 	}
 	args = append(args, limit)
 	q += " AND (" + where + ") ORDER BY ts DESC, rowid DESC LIMIT ?" + strconv.Itoa(len(args))
-	q = "SELECT rowid, ts, doc FROM " + eventsTable(p.day) + " WHERE rowid IN (" + q + ") ORDER BY ts DESC, rowid DESC"
+	q = "SELECT rowid, ts, doc FROM " + p.table() + " WHERE rowid IN (" + q + ") ORDER BY ts DESC, rowid DESC"
 	rows, err := tx.QueryContext(ctx, q, args...)
 	if err != nil {
-		return 0, fmt.Errorf("partition %d: %w", p.day, err)
+		return nil, fmt.Errorf("partition %d: %w", p.day, err)
 	}
 	defer rows.Close()
-	n := 0
+	var hits []hit
 	for rows.Next() {
-		var doc []byte
-		if err := rows.Scan(&last.Seq, &last.TS, &doc); err != nil {
-			return n, fmt.Errorf("partition %d: %w", p.day, err)
+		var h hit
+		if err := rows.Scan(&h.seq, &h.ts, &h.doc); err != nil {
+			return nil, fmt.Errorf("partition %d: %w", p.day, err)
 		}
-		if doc, err = unpackDoc(doc); err != nil {
-			return n, fmt.Errorf("partition %d: %w", p.day, err)
-		}
-		var e event.Event
-		if err := json.Unmarshal(doc, &e); err != nil {
-			return n, fmt.Errorf("partition %d: decode event: %w", p.day, err)
-		}
-		res.Events = append(res.Events, e)
-		n++
+		h.seq = h.seq*shards + int64(p.shard)
+		hits = append(hits, h)
 	}
-	return n, rows.Err()
+	return hits, rows.Err()
+}
+
+// floorDiv is a/b rounded down.
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && a < 0 {
+		q--
+	}
+	return q
 }
 
 // Count returns the number of matching events in [from, to).
@@ -207,7 +252,7 @@ func (s *Store) Count(ctx context.Context, q query.Node, from, to time.Time) (in
 	}
 	var total int64
 	err = s.readTx(ctx, func(tx *sql.Tx) error {
-		ps, err := partitions(ctx, tx, from, to)
+		ps, err := s.partitions(ctx, tx, from, to)
 		if err != nil {
 			return err
 		}
@@ -222,7 +267,7 @@ func (s *Store) Count(ctx context.Context, q query.Node, from, to time.Time) (in
 			where, args := c.render(p)
 			tcond, targs := bounds(from, to, len(args))
 			var n int64
-			err := tx.QueryRowContext(ctx, "SELECT count(*) FROM "+eventsTable(p.day)+" WHERE "+tcond+" AND ("+where+")", append(args, targs...)...).Scan(&n)
+			err := tx.QueryRowContext(ctx, "SELECT count(*) FROM "+p.table()+" WHERE "+tcond+" AND ("+where+")", append(args, targs...)...).Scan(&n)
 			if err != nil {
 				return fmt.Errorf("partition %d: %w", p.day, err)
 			}
@@ -249,7 +294,7 @@ func (s *Store) Histogram(ctx context.Context, q query.Node, from, to time.Time,
 	}
 	counts := make([]int64, nb)
 	err = s.readTx(ctx, func(tx *sql.Tx) error {
-		ps, err := partitions(ctx, tx, from, to)
+		ps, err := s.partitions(ctx, tx, from, to)
 		if err != nil {
 			return err
 		}
@@ -283,7 +328,7 @@ func histogramSQL(c compiled, p partition, from, to time.Time, interval time.Dur
 	a := func(i int) string { return "?" + strconv.Itoa(n+i) }
 	start := "(" + a(3) + " + b.i * " + a(4) + ")"
 	q := "WITH RECURSIVE b(i) AS (SELECT " + a(1) + " UNION ALL SELECT i + 1 FROM b WHERE i < " + a(2) + ") " +
-		"SELECT b.i, (SELECT count(*) FROM " + eventsTable(p.day) + " WHERE ts >= max(" + start + ", " + a(5) + ") AND ts < min(" +
+		"SELECT b.i, (SELECT count(*) FROM " + p.table() + " WHERE ts >= max(" + start + ", " + a(5) + ") AND ts < min(" +
 		start + " + " + a(4) + ", " + a(6) + ") AND (" + where + ")) FROM b"
 	return q, args
 }
@@ -318,19 +363,19 @@ func (s *Store) Top(ctx context.Context, q query.Node, field string, from, to ti
 	}
 	counts := map[string]int64{}
 	err = s.readTx(ctx, func(tx *sql.Tx) error {
-		ps, err := partitions(ctx, tx, from, to)
+		ps, err := s.partitions(ctx, tx, from, to)
 		if err != nil {
 			return err
 		}
 		for _, p := range ps {
 			where, args := c.render(p)
 			tcond, targs := bounds(from, to, len(args))
-			q := "SELECT " + sel + " AS k, count(*) FROM " + eventsTable(p.day) + " WHERE " + tcond + " AND (" + where + ") AND k IS NOT NULL GROUP BY k"
+			q := "SELECT " + sel + " AS k, count(*) FROM " + p.table() + " WHERE " + tcond + " AND (" + where + ") AND k IS NOT NULL GROUP BY k"
 			if join != "" {
 				// json_each has columns (id, value...) that would shadow the
 				// table's: filter in a subquery.
-				q = "SELECT " + sel + " AS k, count(*) FROM " + eventsTable(p.day) + " t" + join +
-					" WHERE k IS NOT NULL AND t.rowid IN (SELECT rowid FROM " + eventsTable(p.day) + " WHERE " + tcond + " AND (" + where + ")) GROUP BY k"
+				q = "SELECT " + sel + " AS k, count(*) FROM " + p.table() + " t" + join +
+					" WHERE k IS NOT NULL AND t.rowid IN (SELECT rowid FROM " + p.table() + " WHERE " + tcond + " AND (" + where + ")) GROUP BY k"
 			}
 			if err := scanTop(ctx, tx, q, append(args, targs...), counts); err != nil {
 				return fmt.Errorf("partition %d: %w", p.day, err)

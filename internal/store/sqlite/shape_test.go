@@ -39,7 +39,7 @@ func TestSubstringShapes(t *testing.T) {
 				t.Fatal(err)
 			}
 			err = s.readTx(ctx, func(tx *sql.Tx) error {
-				ps, err := partitions(ctx, tx, time.Time{}, time.Time{})
+				ps, err := s.partitions(ctx, tx, time.Time{}, time.Time{})
 				if err != nil || len(ps) != 1 {
 					t.Fatalf("partitions: %v %v", ps, err)
 				}
@@ -99,7 +99,7 @@ func TestUpgradeDays(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "v.db")
 	s := openAt(t, file)
 	ingest(t, s, storetest.FleetEvents(500, benchEnd, 1, 4), 1)
-	ps, err := partitions(ctx, s.r, time.Time{}, time.Time{})
+	ps, err := s.partitions(ctx, s.r, time.Time{}, time.Time{})
 	if err != nil || len(ps) != 1 {
 		t.Fatal(ps, err)
 	}

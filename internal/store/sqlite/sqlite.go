@@ -1,11 +1,13 @@
-// Package sqlite is the embedded event store: one SQLite database file (WAL,
-// pure Go driver) holding events partitioned into one table per UTC day and
-// the hosts, documents, enrollment tokens and ingested batch numbers, and a
-// second file (NAME.fts.db) holding the trigram full-text index for
-// substring search, which a background indexer keeps at most a moment behind
-// the commit. Two files have two write locks: the indexer runs beside ingest
-// instead of after it. It implements store.Store; docs/storage.md explains
-// the design and the measurements behind it.
+// Package sqlite is the embedded event store: SQLite database files (WAL,
+// pure Go driver). Events are spread by event ID over one or more shards,
+// each an event file holding events partitioned into one table per UTC day
+// and its batch numbers, and an index file (NAME.fts.db) holding the trigram
+// full-text index for substring search, which a background indexer keeps at
+// most a moment behind the commit. Every file has its own write lock: the
+// shards commit in parallel and the indexers run beside ingest. The first
+// shard's event file (NAME.db) also holds the hosts, documents, enrollment
+// tokens and alerts; the others are NAME.sN.db. It implements store.Store;
+// docs/storage.md explains the design and the measurements behind it.
 package sqlite
 
 import (
@@ -17,6 +19,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -42,6 +45,10 @@ type Options struct {
 	IndexInterval time.Duration
 	// Readers is the number of read connections (default 4).
 	Readers int
+	// Shards is the number of event files a new store spreads its events
+	// over, each with its own writer (default: the number of CPUs, at most
+	// maxShards). A store keeps the count it was created with.
+	Shards int
 	// dictSample is how many bytes of a day's documents its document
 	// dictionary is made from (default s2.MaxDictSize); tests lower it.
 	dictSample int
@@ -53,11 +60,24 @@ type Options struct {
 
 // Store is the SQLite store. It is safe for concurrent use by one process.
 type Store struct {
+	*shard // the first: its event file holds hosts, tokens, documents and alerts
+	shards []*shard
+	// r: read-only connections to the first event file, with the other
+	// shards' event files attached as sN and the index files as fts, ftsN.
+	r     *sql.DB
+	opts  Options
+	log   *slog.Logger
+	stop  context.CancelFunc
+	loops sync.WaitGroup // every shard's indexLoop and checkpointLoop
+}
+
+// shard is one event file and its index file.
+type shard struct {
+	n     int
 	w     *sql.DB // one connection: SQLite has one writer
-	r     *sql.DB // read-only connections, the index file attached as "fts"
 	fw    *sql.DB // the index file's writer, the event file attached as "ev"
 	ck    *sql.DB // checkpoints the event file's WAL
-	opts  Options
+	opts  *Options
 	log   *slog.Logger
 	fmu   sync.Mutex   // serialises writes to the index file; taken before mu
 	mu    sync.Mutex   // serialises writers of the event file and guards days
@@ -69,8 +89,33 @@ type Store struct {
 	// wal before acknowledging (synchronous FULL, see walFile).
 	walSync bool
 	wal     walFile
-	stop    context.CancelFunc
-	loops   sync.WaitGroup // indexLoop, checkpointLoop
+}
+
+// maxShards bounds Options.Shards: a reader attaches two files a shard
+// beyond the first, and SQLite attaches at most ten.
+const maxShards = 4
+
+// shardFile is the event file of shard n.
+func shardFile(file string, n int) string {
+	if n == 0 {
+		return file
+	}
+	return strings.TrimSuffix(file, ".db") + ".s" + strconv.Itoa(n) + ".db"
+}
+
+// evSchema and ftsSchema name shard n's event and index files in a reader.
+func evSchema(n int) string {
+	if n == 0 {
+		return "main"
+	}
+	return "s" + strconv.Itoa(n)
+}
+
+func ftsSchema(n int) string {
+	if n == 0 {
+		return "fts"
+	}
+	return "fts" + strconv.Itoa(n)
 }
 
 var _ store.Store = (*Store)(nil)
@@ -127,19 +172,24 @@ func dsn(file, sync, txlock string, autoCheckpoint int) string {
 // ftsFile is the name of the index file beside the event file.
 func ftsFile(file string) string { return strings.TrimSuffix(file, ".db") + ".fts.db" }
 
-// openDB returns a pool of connections to dsn, each with other attached
-// under the schema name as (none when other is empty). Each pool has its own
-// driver, so the attach hook reaches only its connections.
-func openDB(dsn, other, as string) *sql.DB {
+// attachment is a database file a connection attaches under a schema name.
+type attachment struct{ file, as string }
+
+// openDB returns a pool of connections to dsn, each with the files of
+// attach attached. Each pool has its own driver, so the attach hook reaches
+// only its connections.
+func openDB(dsn string, attach ...attachment) *sql.DB {
 	d := &sqlite.Driver{}
 	if err := d.RegisterDeterministicScalarFunction("vigil_doc", 1, sqlDoc); err != nil {
 		panic(err) // only a second registration on one driver fails
 	}
-	if other != "" {
+	if len(attach) > 0 {
 		d.RegisterConnectionHook(func(c sqlite.ExecQuerierContext, _ string) error {
-			_, err := c.ExecContext(context.Background(), "ATTACH DATABASE ?1 AS "+as, []driver.NamedValue{{Ordinal: 1, Value: other}})
-			if err != nil {
-				return fmt.Errorf("attach %s: %w", other, err)
+			for _, a := range attach {
+				_, err := c.ExecContext(context.Background(), "ATTACH DATABASE ?1 AS "+a.as, []driver.NamedValue{{Ordinal: 1, Value: a.file}})
+				if err != nil {
+					return fmt.Errorf("attach %s: %w", a.file, err)
+				}
 			}
 			return nil
 		})
@@ -181,36 +231,108 @@ func Open(ctx context.Context, file string, opts Options) (*Store, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.Shards <= 0 {
+		opts.Shards = min(runtime.NumCPU(), maxShards)
+	}
+	s := &Store{opts: opts, log: opts.Logger.With("component", "store.sqlite")}
+	first, err := openShard(ctx, file, 0, &s.opts, s.log)
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite store %s: %w", file, err)
+	}
+	s.shard, s.shards = first, []*shard{first}
+	n, err := shardCount(ctx, first, min(opts.Shards, maxShards))
+	for k := 1; k < n && err == nil; k++ {
+		var sh *shard
+		sh, err = openShard(ctx, shardFile(file, k), k, &s.opts, s.log)
+		if err == nil {
+			s.shards = append(s.shards, sh)
+		}
+	}
+	if err != nil {
+		for _, sh := range s.shards {
+			sh.close()
+		}
+		return nil, fmt.Errorf("open sqlite store %s: %w", file, err)
+	}
+	attach := []attachment{{ftsFile(file), ftsSchema(0)}}
+	for k := 1; k < n; k++ {
+		f := shardFile(file, k)
+		attach = append(attach, attachment{f, evSchema(k)}, attachment{ftsFile(f), ftsSchema(k)})
+	}
+	s.r = openDB(dsn(file, opts.Synchronous, readOnly, defaultCheckpoint), attach...)
+	s.r.SetMaxOpenConns(opts.Readers)
+	s.r.SetMaxIdleConns(opts.Readers)
+	ictx, cancel := context.WithCancel(context.Background())
+	s.stop = cancel
+	for _, sh := range s.shards {
+		s.loops.Add(2)
+		go func() {
+			defer s.loops.Done()
+			sh.indexLoop(ictx)
+		}()
+		go func() {
+			defer s.loops.Done()
+			sh.checkpointLoop(ictx)
+		}()
+	}
+	return s, nil
+}
+
+// shardCount returns the store's number of shards, recording want in the
+// first event file when none is recorded yet. A store that already holds
+// events or batch records from before shards were recorded has one.
+func shardCount(ctx context.Context, first *shard, want int) (int, error) {
+	var v string
+	err := first.w.QueryRowContext(ctx, "SELECT value FROM settings WHERE key = 'shards'").Scan(&v)
+	if err == nil {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxShards {
+			return 0, fmt.Errorf("settings: shards %q is not a number from 1 to %d", v, maxShards)
+		}
+		return n, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("settings: %w", err)
+	}
+	var used int
+	if err := first.w.QueryRowContext(ctx, "SELECT (SELECT count(*) FROM partitions) + (SELECT count(*) FROM batches)").Scan(&used); err != nil {
+		return 0, fmt.Errorf("settings: %w", err)
+	}
+	if used > 0 {
+		want = 1
+	}
+	if _, err := first.w.ExecContext(ctx, "INSERT INTO settings (key, value) VALUES ('shards', ?)", strconv.Itoa(want)); err != nil {
+		return 0, fmt.Errorf("settings: %w", err)
+	}
+	return want, nil
+}
+
+// openShard opens (creating if needed) shard n's event file and index file.
+func openShard(ctx context.Context, file string, n int, opts *Options, log *slog.Logger) (*shard, error) {
 	walSync := opts.Synchronous == "FULL"
 	wsync := opts.Synchronous
 	if walSync {
 		wsync = "NORMAL"
 	}
-	w := openDB(dsn(file, wsync, immediate, eventsBackstop), "", "")
-	w.SetMaxOpenConns(1)
-	w.SetMaxIdleConns(1)
-	w.SetConnMaxLifetime(0)
-	if err := migrate(ctx, w); err != nil {
-		w.Close()
-		return nil, fmt.Errorf("open sqlite store %s: %w", file, err)
-	}
-	fw := openDB(dsn(ftsFile(file), opts.Synchronous, deferred, indexCheckpoint), file, "ev")
-	fw.SetMaxOpenConns(1)
-	fw.SetMaxIdleConns(1)
-	fw.SetConnMaxLifetime(0)
-	if _, err := fw.ExecContext(ctx, ftsMarksDDL); err != nil {
-		w.Close()
-		fw.Close()
-		return nil, fmt.Errorf("open sqlite store %s: index file: %w", file, err)
-	}
-	r := openDB(dsn(file, opts.Synchronous, readOnly, defaultCheckpoint), ftsFile(file), "fts")
-	r.SetMaxOpenConns(opts.Readers)
-	r.SetMaxIdleConns(opts.Readers)
-	ck := openDB(dsn(file, opts.Synchronous, deferred, defaultCheckpoint), "", "")
-	ck.SetMaxOpenConns(1)
-	s := &Store{w: w, r: r, fw: fw, ck: ck, opts: opts, log: opts.Logger.With("component", "store.sqlite"), days: map[int]bool{}, pack: newPacker(opts.dictSample),
+	s := &shard{n: n, opts: opts, log: log.With("shard", n), days: map[int]bool{}, pack: newPacker(opts.dictSample),
 		walSync: walSync, wal: walFile{path: file + "-wal"}}
-	err := s.loadDays(ctx)
+	s.w = openDB(dsn(file, wsync, immediate, eventsBackstop))
+	s.w.SetMaxOpenConns(1)
+	s.w.SetMaxIdleConns(1)
+	s.w.SetConnMaxLifetime(0)
+	s.fw = openDB(dsn(ftsFile(file), opts.Synchronous, deferred, indexCheckpoint), attachment{file, "ev"})
+	s.fw.SetMaxOpenConns(1)
+	s.fw.SetMaxIdleConns(1)
+	s.fw.SetConnMaxLifetime(0)
+	s.ck = openDB(dsn(file, opts.Synchronous, deferred, defaultCheckpoint))
+	s.ck.SetMaxOpenConns(1)
+	err := migrate(ctx, s.w)
+	if err == nil {
+		_, err = s.fw.ExecContext(ctx, ftsMarksDDL)
+	}
+	if err == nil {
+		err = s.loadDays(ctx)
+	}
 	if err == nil {
 		err = s.upgradeDays(ctx)
 	}
@@ -218,24 +340,15 @@ func Open(ctx context.Context, file string, opts Options) (*Store, error) {
 		err = s.dropOrphanIndexes(ctx)
 	}
 	if err != nil {
-		s.w.Close()
-		s.r.Close()
-		s.fw.Close()
-		s.ck.Close()
-		return nil, fmt.Errorf("open sqlite store %s: %w", file, err)
+		s.close()
+		return nil, fmt.Errorf("%s: %w", file, err)
 	}
-	ictx, cancel := context.WithCancel(context.Background())
-	s.stop = cancel
-	s.loops.Add(2)
-	go func() {
-		defer s.loops.Done()
-		s.indexLoop(ictx)
-	}()
-	go func() {
-		defer s.loops.Done()
-		s.checkpointLoop(ictx)
-	}()
 	return s, nil
+}
+
+func (s *shard) close() error {
+	defer s.wal.close()
+	return errors.Join(s.fw.Close(), s.ck.Close(), s.w.Close())
 }
 
 // Close stops the indexer (after indexing what is pending) and closes the
@@ -243,8 +356,11 @@ func Open(ctx context.Context, file string, opts Options) (*Store, error) {
 func (s *Store) Close() error {
 	s.stop()
 	s.loops.Wait()
-	defer s.wal.close()
-	return errors.Join(s.r.Close(), s.fw.Close(), s.ck.Close(), s.w.Close())
+	errs := []error{s.r.Close()}
+	for _, sh := range s.shards {
+		errs = append(errs, sh.close())
+	}
+	return errors.Join(errs...)
 }
 
 // checkpointInterval is how often checkpointLoop copies the event file's WAL
@@ -254,7 +370,7 @@ const checkpointInterval = time.Second
 // checkpointLoop checkpoints the event file's WAL until ctx ends, PASSIVE:
 // it copies what no reader still needs and never waits for the writer, so
 // ingest commits do not pay for it (measured in docs/storage.md).
-func (s *Store) checkpointLoop(ctx context.Context) {
+func (s *shard) checkpointLoop(ctx context.Context) {
 	t := time.NewTicker(checkpointInterval)
 	defer t.Stop()
 	for {
@@ -312,7 +428,7 @@ func applyMigration(ctx context.Context, db *sql.DB, version int, body string) e
 	return nil
 }
 
-func (s *Store) loadDays(ctx context.Context) error {
+func (s *shard) loadDays(ctx context.Context) error {
 	rows, err := s.w.QueryContext(ctx, "SELECT day FROM partitions")
 	if err != nil {
 		return fmt.Errorf("list partitions: %w", err)
@@ -333,7 +449,7 @@ func (s *Store) loadDays(ctx context.Context) error {
 
 // loadDicts loads every document dictionary; the newest of a day is the one
 // its new documents use.
-func (s *Store) loadDicts(ctx context.Context) error {
+func (s *shard) loadDicts(ctx context.Context) error {
 	rows, err := s.w.QueryContext(ctx, "SELECT day, dict FROM doc_dicts ORDER BY rowid")
 	if err != nil {
 		return fmt.Errorf("load document dictionaries: %w", err)

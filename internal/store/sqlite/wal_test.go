@@ -47,7 +47,7 @@ func TestWriterSynchronous(t *testing.T) {
 		want    int // PRAGMA synchronous: 1 NORMAL, 2 FULL, 3 EXTRA
 		walSync bool
 	}{{"FULL", 1, true}, {"NORMAL", 1, false}, {"EXTRA", 3, false}} {
-		s, err := Open(t.Context(), filepath.Join(t.TempDir(), "v.db"), Options{Synchronous: tc.ask})
+		s, err := Open(t.Context(), filepath.Join(t.TempDir(), "v.db"), Options{Synchronous: tc.ask, Shards: 1})
 		if err != nil {
 			t.Fatal(err)
 		}
