@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -17,9 +16,8 @@ import (
 	"testing"
 	"time"
 
-	_ "modernc.org/sqlite" // the store's driver, for the final counts
-
 	"github.com/vigil-sec/vigil/internal/httpapi"
+	"github.com/vigil-sec/vigil/internal/store/sqlite"
 )
 
 // server is a `vigil server` process on a fixed port, so that it can be
@@ -195,26 +193,27 @@ func (s *server) dbCounts(user string) rowCounts { return s.db(user, true) }
 
 func (s *server) db(user string, distinct bool) rowCounts {
 	s.t.Helper()
-	dsn := "file:" + filepath.Join(s.dir, "events.db") + "?_pragma=busy_timeout(10000)&_pragma=query_only(ON)"
-	db, err := sql.Open("sqlite", dsn)
+	db, schemas, err := sqlite.ReadOnly(filepath.Join(s.dir, "events.db"))
 	if err != nil {
 		s.t.Fatal(err)
 	}
 	defer db.Close()
 	ctx := context.Background()
-	rows, err := db.QueryContext(ctx, "SELECT name FROM sqlite_master WHERE type = 'table' AND name GLOB 'events_[0-9]*'")
-	if err != nil {
-		s.t.Fatal(err)
-	}
 	var parts []string
-	for rows.Next() {
-		var name string
-		if err := rows.Scan(&name); err != nil {
+	for _, schema := range schemas {
+		rows, err := db.QueryContext(ctx, "SELECT name FROM "+schema+".sqlite_master WHERE type = 'table' AND name GLOB 'events_[0-9]*'")
+		if err != nil {
 			s.t.Fatal(err)
 		}
-		parts = append(parts, fmt.Sprintf("SELECT id, source_ip, json_extract(doc, '$.source.port') AS port FROM %s WHERE user_name = ?", name))
+		for rows.Next() {
+			var name string
+			if err := rows.Scan(&name); err != nil {
+				s.t.Fatal(err)
+			}
+			parts = append(parts, fmt.Sprintf("SELECT id, source_ip, json_extract(vigil_doc(doc), '$.source.port') AS port FROM %s.%s WHERE user_name = ?", schema, name))
+		}
+		rows.Close()
 	}
-	rows.Close()
 	var c rowCounts
 	if len(parts) == 0 {
 		return c

@@ -186,3 +186,57 @@ func FuzzUnpackDoc(f *testing.F) {
 		}
 	})
 }
+
+// TestReadOnly checks the read-only view of a store's files: every shard's
+// events, documents expanded by vigil_doc, and nothing written.
+func TestReadOnly(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "v.db")
+	s := openOpts(t, file, Options{Shards: 3, dictSample: s2.MinDictSize})
+	evs := storetest.FleetEvents(300, benchEnd, 1, 7)
+	if _, err := s.Ingest(context.Background(), store.Batch{AgentID: "a", Seq: 1, Events: evs}); err != nil {
+		t.Fatal(err)
+	}
+	dicts.Clear() // as in another process
+	db, schemas, err := ReadOnly(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	defer s.Close()
+	if len(schemas) != 3 {
+		t.Fatalf("schemas %v", schemas)
+	}
+	var rows, withHost int
+	for _, schema := range schemas {
+		var days []int
+		r, err := db.Query("SELECT day FROM " + schema + ".partitions")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for r.Next() {
+			var d int
+			if err := r.Scan(&d); err != nil {
+				t.Fatal(err)
+			}
+			days = append(days, d)
+		}
+		r.Close()
+		for _, d := range days {
+			var n, h int
+			if err := db.QueryRow("SELECT count(*), count(json_extract(vigil_doc(doc), '$.host.name')) FROM "+schema+"."+eventsTable(d)).Scan(&n, &h); err != nil {
+				t.Fatal(err)
+			}
+			rows += n
+			withHost += h
+		}
+	}
+	if rows != len(evs) || withHost != len(evs) {
+		t.Errorf("%d rows, %d with host.name; want %d", rows, withHost, len(evs))
+	}
+	if _, err := db.Exec("DELETE FROM partitions"); err == nil {
+		t.Error("the read-only view wrote")
+	}
+	if _, _, err := ReadOnly(filepath.Join(t.TempDir(), "none.db")); err == nil {
+		t.Error("no error for a missing store")
+	}
+}
