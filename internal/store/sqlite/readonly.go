@@ -44,7 +44,7 @@ func ReadOnly(file string) (*sql.DB, []string, error) {
 // before migration 005).
 func loadDictsFrom(db *sql.DB, schema string) error {
 	var n int
-	if err := db.QueryRow("SELECT count(*) FROM "+schema+".sqlite_master WHERE type = 'table' AND name = 'doc_dicts'").Scan(&n); err != nil || n == 0 {
+	if err := db.QueryRow("SELECT count(*) FROM " + schema + ".sqlite_master WHERE type = 'table' AND name = 'doc_dicts'").Scan(&n); err != nil || n == 0 {
 		return err
 	}
 	rows, err := db.Query("SELECT dict FROM " + schema + ".doc_dicts")
