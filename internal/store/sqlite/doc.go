@@ -126,7 +126,7 @@ type dayDict struct {
 
 func newPacker(sample int) *packer { return &packer{sample: sample, days: map[int]*dayDict{}} }
 
-// load makes dd the dictionary of its day (from doc_dicts; later ones win).
+// load makes raw (from doc_dicts) the dictionary of day; later ones win.
 func (p *packer) load(day int, raw []byte) error {
 	id, d, err := registerDict(raw)
 	if err != nil {
