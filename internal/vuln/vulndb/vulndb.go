@@ -15,7 +15,7 @@ import (
 	"strings"
 	"time"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+	"modernc.org/sqlite" // the "sqlite" database/sql driver, and its errors
 
 	"github.com/vigil-sec/vigil/internal/vuln"
 	"github.com/vigil-sec/vigil/internal/vuln/osv"
@@ -56,28 +56,52 @@ type DB struct {
 // Open opens or creates the database at path and applies the schema.
 func Open(ctx context.Context, path string) (*DB, error) {
 	q := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "busy_timeout(10000)", "foreign_keys(1)", "synchronous(NORMAL)"} {
+	// busy_timeout first: the pragmas run in order, and switching a new file
+	// to WAL waits for other openers too.
+	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(NORMAL)"} {
 		q.Add("_pragma", p)
 	}
+	// Transactions take the write lock at BEGIN, so that two processes or
+	// stores creating the same new file do not both apply the schema.
+	q.Set("_txlock", "immediate")
 	s, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("open advisory database %s: %w", path, err)
 	}
 	s.SetMaxOpenConns(1)
 	db := &DB{sql: s, path: path}
-	if err := db.migrate(ctx); err != nil {
+	// Openers racing on a new file can be refused at once while one of them
+	// switches it to WAL (SQLite does not wait then); try again for as long
+	// as busy_timeout would have waited.
+	err = db.migrate(ctx)
+	for deadline := time.Now().Add(10 * time.Second); busy(err) && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+		err = db.migrate(ctx)
+	}
+	if err != nil {
 		s.Close()
 		return nil, fmt.Errorf("advisory database %s: %w", path, err)
 	}
 	return db, nil
 }
 
+// busy reports whether err is SQLite's SQLITE_BUSY.
+func busy(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code()&0xff == 5
+}
+
 // Close closes the database.
 func (db *DB) Close() error { return db.sql.Close() }
 
 func (db *DB) migrate(ctx context.Context) error {
+	tx, err := db.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	defer tx.Rollback()
 	var v int
-	if err := db.sql.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+	if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
 		return fmt.Errorf("read schema version: %w", err)
 	}
 	switch {
@@ -86,11 +110,6 @@ func (db *DB) migrate(ctx context.Context) error {
 	case v > schemaVersion:
 		return fmt.Errorf("schema version %d is newer than this vigil's %d", v, schemaVersion)
 	}
-	tx, err := db.sql.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("migrate: %w", err)
-	}
-	defer tx.Rollback()
 	if _, err := tx.ExecContext(ctx, schema); err != nil {
 		return fmt.Errorf("create schema: %w", err)
 	}

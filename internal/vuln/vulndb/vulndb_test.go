@@ -124,3 +124,27 @@ func TestUpdateFromServer(t *testing.T) {
 		t.Errorf("missing archive: %v", err)
 	}
 }
+
+// TestOpenConcurrently checks that openers racing on a new file all get the
+// schema once (the server's matcher and an import opened it together and one
+// failed with "table advisories already exists").
+func TestOpenConcurrently(t *testing.T) {
+	for range 20 {
+		path := filepath.Join(t.TempDir(), "osv.db")
+		errs := make(chan error, 4)
+		for range 4 {
+			go func() {
+				db, err := Open(context.Background(), path)
+				if err == nil {
+					err = db.Close()
+				}
+				errs <- err
+			}()
+		}
+		for range 4 {
+			if err := <-errs; err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
