@@ -199,3 +199,42 @@ func TestIDSkipsTrigrams(t *testing.T) {
 		t.Errorf("Indexed of a day with no partition: %v %v", in, err)
 	}
 }
+
+// TestBatchAcrossShards checks a batch whose events span shards when one
+// shard committed its part and the others did not (a crash between the
+// shards' commits): sent again, it stores the missing parts only, once.
+func TestBatchAcrossShards(t *testing.T) {
+	ctx := context.Background()
+	s := openOpts(t, filepath.Join(t.TempDir(), "v.db"), Options{Shards: 3})
+	defer s.Close()
+	evs := storetest.FleetEvents(300, benchEnd, 1, 9)
+	var first []row // shard 0's part, as Ingest would have made it
+	for i := range evs {
+		e := evs[i]
+		r, err := toRow(&e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.idx = i
+		if s.shardOf(e.Event.ID) == 0 {
+			first = append(first, r)
+		}
+	}
+	if len(first) == 0 || len(first) == len(evs) {
+		t.Fatalf("%d of %d events in shard 0: the batch must span shards", len(first), len(evs))
+	}
+	if res, err := s.shards[0].ingest(ctx, "a", 7, first); err != nil || res.Stored != len(first) {
+		t.Fatalf("shard 0's part: %+v %v", res, err)
+	}
+	res, err := s.Ingest(ctx, store.Batch{AgentID: "a", Seq: 7, Events: evs})
+	if err != nil || res.Duplicate || res.Stored != len(evs)-len(first) {
+		t.Fatalf("batch sent again: %+v %v; want %d stored", res, err, len(evs)-len(first))
+	}
+	res, err = s.Ingest(ctx, store.Batch{AgentID: "a", Seq: 7, Events: evs})
+	if err != nil || !res.Duplicate || res.Stored != 0 {
+		t.Fatalf("batch sent a third time: %+v %v", res, err)
+	}
+	if n := countQ(t, s, ""); n != int64(len(evs)) {
+		t.Errorf("%d events stored, want %d", n, len(evs))
+	}
+}
