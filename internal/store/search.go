@@ -29,7 +29,7 @@ func PageLimit(n int) int {
 
 // Cursor is where a page of search hits ended: the last hit's timestamp
 // (Unix nanoseconds) and its insertion order among events of that
-// timestamp (the row's rowid in SQLite, its seq in PostgreSQL). The next
+// timestamp (rowid·shards + shard in SQLite, the row's seq in PostgreSQL). The next
 // page holds the hits before it.
 type Cursor struct {
 	TS  int64
