@@ -29,8 +29,8 @@ func PageLimit(n int) int {
 
 // Cursor is where a page of search hits ended: the last hit's timestamp
 // (Unix nanoseconds) and its insertion order among events of that
-// timestamp (rowid·shards + shard in SQLite, the row's seq in PostgreSQL). The next
-// page holds the hits before it.
+// timestamp (rowid·shards + shard in SQLite, the row's seq in
+// PostgreSQL). The next page holds the hits before it.
 type Cursor struct {
 	TS  int64
 	Seq int64
