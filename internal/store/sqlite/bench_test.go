@@ -110,7 +110,7 @@ func BenchmarkInsertCost(b *testing.B) {
 		}
 		rows[i] = r
 	}
-	if err := newPacker(s2.MaxDictSize).pack(rows); err != nil {
+	if _, err := newPacker(s2.MaxDictSize).pack(rows); err != nil {
 		b.Fatal(err)
 	}
 	const day = 20261107

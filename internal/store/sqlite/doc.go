@@ -1,11 +1,13 @@
 package sqlite
 
 import (
+	"context"
 	"crypto/sha256"
 	"database/sql/driver"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/klauspost/compress/s2"
@@ -147,8 +149,10 @@ func (p *packer) forget(day int) {
 
 // pack sets the stored document of each row (sorted by day) from its JSON:
 // compressed when its day has a dictionary, JSON text otherwise. A day
-// without one collects JSON until it has enough to make it.
-func (p *packer) pack(rows []row) error {
+// without one collects JSON until it has enough to make it. It returns the
+// dictionaries it used, for the commit to store those not stored yet.
+func (p *packer) pack(rows []row) ([]*dayDict, error) {
+	var used []*dayDict
 	for start := 0; start < len(rows); {
 		day := rows[start].day
 		end := start
@@ -157,7 +161,10 @@ func (p *packer) pack(rows []row) error {
 		}
 		dd, err := p.dictFor(day, rows[start:end])
 		if err != nil {
-			return err
+			return nil, err
+		}
+		if dd != nil {
+			used = append(used, dd)
 		}
 		var scratch []byte
 		for i := start; i < end; i++ {
@@ -168,11 +175,10 @@ func (p *packer) pack(rows []row) error {
 			var packed []byte
 			packed, scratch = packDoc(dd.id, dd.dict, rows[i].doc, scratch)
 			rows[i].args[docArg] = packed
-			rows[i].dict = dd
 		}
 		start = end
 	}
-	return nil
+	return used, nil
 }
 
 // dictFor returns day's dictionary, making it when the documents collected
@@ -207,14 +213,15 @@ func (p *packer) dictFor(day int, rows []row) (*dayDict, error) {
 	return dd, nil
 }
 
-// unpersisted returns the dictionaries rows use that doc_dicts lacks.
+// unpersisted returns the dictionaries the requests' rows use that
+// doc_dicts lacks.
 func (p *packer) unpersisted(reqs []*ingestReq) []*dayDict {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	var out []*dayDict
 	for _, r := range reqs {
-		for i := range r.rows {
-			if dd := r.rows[i].dict; dd != nil && !dd.persisted && !contains(out, dd) {
+		for _, dd := range r.dicts {
+			if !dd.persisted && !slices.Contains(out, dd) {
 				out = append(out, dd)
 			}
 		}
@@ -222,13 +229,25 @@ func (p *packer) unpersisted(reqs []*ingestReq) []*dayDict {
 	return out
 }
 
-func contains(l []*dayDict, dd *dayDict) bool {
-	for _, x := range l {
-		if x == dd {
-			return true
+// readDicts calls fn with each dictionary of a doc_dicts table (table names
+// it, schema-qualified where needed), oldest first.
+func readDicts(ctx context.Context, q queryer, table string, fn func(day int, raw []byte) error) error {
+	rows, err := q.QueryContext(ctx, "SELECT day, dict FROM "+table+" ORDER BY rowid")
+	if err != nil {
+		return fmt.Errorf("load document dictionaries: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var day int
+		var raw []byte
+		if err := rows.Scan(&day, &raw); err != nil {
+			return fmt.Errorf("load document dictionaries: %w", err)
+		}
+		if err := fn(day, raw); err != nil {
+			return err
 		}
 	}
-	return false
+	return rows.Err()
 }
 
 // persisted marks dictionaries stored by a committed transaction.

@@ -16,7 +16,6 @@ type row struct {
 	day  int
 	idx  int    // index in the batch
 	doc  []byte // the JSON document; packer.pack sets args[docArg] from it
-	dict *dayDict
 	args [19]any
 }
 
@@ -130,11 +129,12 @@ func (s *Store) shardOf(id string) int {
 func (s *shard) ingest(ctx context.Context, agentID string, seq uint64, rows []row) (store.IngestResult, error) {
 	// Group by day so that each partition gets one prepared statement.
 	slices.SortStableFunc(rows, func(a, b row) int { return a.day - b.day })
-	if err := s.pack.pack(rows); err != nil {
+	dicts, err := s.pack.pack(rows)
+	if err != nil {
 		return store.IngestResult{}, fmt.Errorf("ingest: %w", err)
 	}
 
-	req := &ingestReq{ctx: ctx, agentID: agentID, seq: seq, rows: rows, done: make(chan ingestDone, 1)}
+	req := &ingestReq{ctx: ctx, agentID: agentID, seq: seq, rows: rows, dicts: dicts, done: make(chan ingestDone, 1)}
 	s.qmu.Lock()
 	s.queue = append(s.queue, req)
 	s.qmu.Unlock()
@@ -184,6 +184,7 @@ type ingestReq struct {
 	agentID string
 	seq     uint64
 	rows    []row
+	dicts   []*dayDict      // the document dictionaries rows use
 	done    chan ingestDone // buffered: the committer never blocks
 }
 

@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"context"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -43,23 +44,13 @@ func ReadOnly(file string) (*sql.DB, []string, error) {
 // loadDictsFrom registers the document dictionaries of one event file (none
 // before migration 005).
 func loadDictsFrom(db *sql.DB, schema string) error {
+	ctx := context.Background()
 	var n int
-	if err := db.QueryRow("SELECT count(*) FROM " + schema + ".sqlite_master WHERE type = 'table' AND name = 'doc_dicts'").Scan(&n); err != nil || n == 0 {
+	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM "+schema+".sqlite_master WHERE type = 'table' AND name = 'doc_dicts'").Scan(&n); err != nil || n == 0 {
 		return err
 	}
-	rows, err := db.Query("SELECT dict FROM " + schema + ".doc_dicts")
-	if err != nil {
+	return readDicts(ctx, db, schema+".doc_dicts", func(_ int, raw []byte) error {
+		_, _, err := registerDict(raw)
 		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var raw []byte
-		if err := rows.Scan(&raw); err != nil {
-			return err
-		}
-		if _, _, err := registerDict(raw); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
+	})
 }

@@ -66,7 +66,6 @@ type Store struct {
 	// shards' event files attached as sN and the index files as fts, ftsN.
 	r     *sql.DB
 	opts  Options
-	log   *slog.Logger
 	stop  context.CancelFunc
 	loops sync.WaitGroup // every shard's indexLoop and checkpointLoop
 }
@@ -234,8 +233,9 @@ func Open(ctx context.Context, file string, opts Options) (*Store, error) {
 	if opts.Shards <= 0 {
 		opts.Shards = min(runtime.NumCPU(), maxShards)
 	}
-	s := &Store{opts: opts, log: opts.Logger.With("component", "store.sqlite")}
-	first, err := openShard(ctx, file, 0, &s.opts, s.log)
+	s := &Store{opts: opts}
+	log := opts.Logger.With("component", "store.sqlite")
+	first, err := openShard(ctx, file, 0, &s.opts, log)
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite store %s: %w", file, err)
 	}
@@ -243,7 +243,7 @@ func Open(ctx context.Context, file string, opts Options) (*Store, error) {
 	n, err := shardCount(ctx, first, min(opts.Shards, maxShards))
 	for k := 1; k < n && err == nil; k++ {
 		var sh *shard
-		sh, err = openShard(ctx, shardFile(file, k), k, &s.opts, s.log)
+		sh, err = openShard(ctx, shardFile(file, k), k, &s.opts, log)
 		if err == nil {
 			s.shards = append(s.shards, sh)
 		}
@@ -450,20 +450,5 @@ func (s *shard) loadDays(ctx context.Context) error {
 // loadDicts loads every document dictionary; the newest of a day is the one
 // its new documents use.
 func (s *shard) loadDicts(ctx context.Context) error {
-	rows, err := s.w.QueryContext(ctx, "SELECT day, dict FROM doc_dicts ORDER BY rowid")
-	if err != nil {
-		return fmt.Errorf("load document dictionaries: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var day int
-		var raw []byte
-		if err := rows.Scan(&day, &raw); err != nil {
-			return fmt.Errorf("load document dictionaries: %w", err)
-		}
-		if err := s.pack.load(day, raw); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
+	return readDicts(ctx, s.w, "doc_dicts", s.pack.load)
 }
