@@ -103,16 +103,18 @@ func compile(n query.Node) (compiled, error) {
 		return compiled{}, err
 	}
 	out := compiled{where: c.Where, args: c.Args}
-	if fixesID(n) {
-		// At most one row a day can match: its substring conditions are
-		// checked on that row, and the trigram index could only add work
-		// (a common substring's candidates run to most of the day).
-		return out, nil
-	}
 	for _, argN := range d.likes {
 		pat, _ := c.Args[argN-1].(string)
 		out.matches = append(out.matches, ftsQuery(pat, 12))
 		out.few = append(out.few, ftsQuery(pat, fewGrams))
+	}
+	if fixesID(n) {
+		// At most one row a day can match: its substring conditions are
+		// checked on that row, and the trigram index could only add work
+		// (a common substring's candidates run to most of the day). Rendered
+		// for a partition with nothing indexed, the index is left out.
+		out.where, _ = out.render(partition{})
+		out.matches, out.few = nil, nil
 	}
 	return out, nil
 }
@@ -134,7 +136,7 @@ func fixesID(n query.Node) bool {
 // has indexed (rowid <= ftsRowid); later rows are checked by LIKE alone.
 func (c compiled) render(p partition) (string, []any) {
 	args := c.args
-	if !strings.Contains(c.where, ftsMarker) {
+	if len(c.matches) == 0 {
 		return c.where, args
 	}
 	args = append([]any(nil), c.args...)
