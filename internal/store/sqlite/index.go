@@ -38,9 +38,9 @@ func (s *shard) indexLoop(ctx context.Context) {
 	}
 }
 
-// Flush brings the substring index up to date with every committed event.
-// The background indexers call it a shard at a time; tests and benchmarks
-// may too.
+// Flush brings the substring index up to date with every committed event,
+// shard after shard, as each shard's background indexer does for its own;
+// tests and benchmarks call it.
 func (s *Store) Flush(ctx context.Context) error {
 	for _, sh := range s.shards {
 		if err := sh.flush(ctx); err != nil {
