@@ -85,12 +85,10 @@ func generate(ctx context.Context, sh *transport.Shipper, sp *spool.Spool, name 
 		}
 		evs = evs[:0]
 		for len(evs) < batch {
-			e, _ := g.Next()
 			// Stamped now, as a live agent does, with an id unique per
-			// agent (the generator's ids repeat across seeds).
-			e.Timestamp = time.Now().UTC()
-			e.Event.ID = event.DeterministicID(e.Timestamp, name, strconv.Itoa(n))
-			evs = append(evs, e)
+			// agent (the generator's own ids repeat across seeds).
+			ts := time.Now().UTC()
+			evs = append(evs, g.NextLive(ts, event.DeterministicID(ts, name, strconv.Itoa(n))))
 			n++
 		}
 		if err := sh.Write(ctx, evs); err != nil {

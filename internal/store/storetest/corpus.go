@@ -3,6 +3,7 @@ package storetest
 import (
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	"github.com/vigil-sec/vigil/internal/event"
@@ -65,7 +66,7 @@ func makeEvent(r *rand.Rand, ts time.Time, i int) event.Event {
 		e.Event.Category, e.Event.Type, e.Event.Action = []string{"process"}, []string{"start"}, "exec"
 		e.Event.Dataset = "vigil.audit"
 		e.Process = &event.Process{Name: c[0], Executable: "/usr/bin/" + c[0], Args: c, PID: new(int64(100 + r.IntN(5000))),
-			CommandLine: joinArgs(c), WorkingDirectory: "/home/x"}
+			CommandLine: strings.Join(c, " "), WorkingDirectory: "/home/x"}
 		e.User = &event.User{Name: users[r.IntN(len(users))]}
 		if r.IntN(4) == 0 {
 			e.Auditd = &event.Auditd{Data: map[string]string{"syscall": "execve", "a.b": "dotted"}}
@@ -89,15 +90,4 @@ func makeEvent(r *rand.Rand, ts time.Time, i int) event.Event {
 		e.Process = &event.Process{Name: "curl", PID: new(int64(77))}
 	}
 	return e
-}
-
-func joinArgs(a []string) string {
-	s := ""
-	for i, x := range a {
-		if i > 0 {
-			s += " "
-		}
-		s += x
-	}
-	return s
 }
