@@ -48,7 +48,7 @@ type config struct {
 	shards                 int
 	duration, warmup       time.Duration
 	dir, sync, cpuprofile  string
-	agentprofile           string
+	agentprofile, memprof  string
 	pg, cli, sqlite        bool
 }
 
@@ -69,6 +69,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs.StringVar(&c.sync, "sync", "FULL", "SQLite synchronous setting")
 	fs.IntVar(&c.shards, "shards", 0, "SQLite store shards (default: the store's default)")
 	fs.StringVar(&c.cpuprofile, "cpuprofile", "", "write the server side's CPU profile of the measured time here")
+	fs.StringVar(&c.memprof, "memprofile", "", "write the server side's allocation profile (whole run) here")
 	fs.StringVar(&c.agentprofile, "agentprofile", "", "write the agents process's CPU profile (its whole run) here")
 	fs.BoolVar(&c.sqlite, "sqlite", true, "run against the SQLite store")
 	fs.BoolVar(&c.pg, "pg", false, "also run against PostgreSQL (needs root and Debian's postgresql)")

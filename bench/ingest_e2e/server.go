@@ -142,6 +142,11 @@ func measure(ctx context.Context, c config, dir string, st store.Store, name str
 	if c.cpuprofile != "" {
 		pprof.StopCPUProfile()
 	}
+	if c.memprof != "" {
+		if err := writeAllocs(c.memprof); err != nil {
+			return 0, 0, err
+		}
+	}
 	if err != nil {
 		return 0, 0, err
 	}
@@ -310,4 +315,18 @@ func spread(l []time.Duration) (hi, p50 time.Duration) {
 	l = slices.Clone(l)
 	slices.Sort(l)
 	return l[len(l)-1], l[len(l)/2]
+}
+
+// writeAllocs writes the allocation profile (everything allocated since the
+// process began) to file.
+func writeAllocs(file string) error {
+	f, err := os.Create(file)
+	if err != nil {
+		return err
+	}
+	if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }

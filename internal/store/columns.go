@@ -80,13 +80,16 @@ func Column(field string) (string, bool) {
 // EncodeEvent returns the JSON document of e as it is stored. An event
 // without an ID gets one first, so that every stored event can be
 // deduplicated and found by event.id.
-func EncodeEvent(e *event.Event) ([]byte, error) {
+func EncodeEvent(e *event.Event) ([]byte, error) { return AppendEvent(make([]byte, 0, 1024), e) }
+
+// AppendEvent appends the document EncodeEvent returns to b.
+func AppendEvent(b []byte, e *event.Event) ([]byte, error) {
 	if e.Event.ID == "" {
 		e.Event.ID = event.NewID(e.Timestamp)
 	}
-	doc, err := event.AppendJSON(make([]byte, 0, 1024), e, true)
+	out, err := event.AppendJSON(b, e, true)
 	if err != nil {
-		return nil, fmt.Errorf("event %s: %w", e.Event.ID, err)
+		return b, fmt.Errorf("event %s: %w", e.Event.ID, err)
 	}
-	return doc, nil
+	return out, nil
 }

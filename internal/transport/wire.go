@@ -21,6 +21,7 @@ import (
 
 	"github.com/klauspost/compress/zstd"
 
+	"github.com/vigil-sec/vigil/internal/bufpool"
 	"github.com/vigil-sec/vigil/internal/event"
 	"github.com/vigil-sec/vigil/internal/spool"
 )
@@ -91,23 +92,16 @@ func EncodeBatch(events []event.Event) ([]byte, error) {
 // rawBufs holds decompression buffers for DecodeBatch: a coalesced request
 // decompresses to several MB, which a new slice reached by doubling, copying
 // as it grew. The decoded events share no memory with the buffer (event's
-// tests check it), so it is reused once they are decoded; buffers past
-// maxPooledRaw are left to the collector.
-var rawBufs = sync.Pool{New: func() any { return new([]byte) }}
-
-const maxPooledRaw = 16 << 20
+// tests check it), so it is reused once they are decoded. A bounded pool,
+// not a sync.Pool: under full ingest the collector runs several times a
+// second and a sync.Pool kept nearly nothing.
+var rawBufs = bufpool.New(64 << 20)
 
 // DecodeBatch decodes a batch body. Any malformed event rejects the whole
 // batch with an error naming its line; empty lines are ignored.
 func DecodeBatch(body []byte) ([]event.Event, error) {
-	buf := rawBufs.Get().(*[]byte)
-	defer func() {
-		if cap(*buf) <= maxPooledRaw {
-			rawBufs.Put(buf)
-		}
-	}()
-	raw, err := zstdDecoder().DecodeAll(body, (*buf)[:0])
-	*buf = raw[:0] // keep what DecodeAll grew
+	raw, err := zstdDecoder().DecodeAll(body, rawBufs.Get())
+	defer func() { rawBufs.Put(raw) }()
 	if err != nil {
 		if errors.Is(err, zstd.ErrDecoderSizeExceeded) || errors.Is(err, zstd.ErrWindowSizeExceeded) {
 			return nil, fmt.Errorf("%w: more than %d bytes decompressed", ErrBatchTooLarge, MaxBatchBytes)

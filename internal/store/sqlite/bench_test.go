@@ -104,13 +104,13 @@ func BenchmarkInsertCost(b *testing.B) {
 	evs := storetest.FleetEvents(65536, benchEnd, 1, 1)
 	rows := make([]row, len(evs))
 	for i := range evs {
-		r, err := toRow(&evs[i])
+		doc, err := store.EncodeEvent(&evs[i])
 		if err != nil {
 			b.Fatal(err)
 		}
-		rows[i] = r
+		rows[i] = toRow(&evs[i], doc)
 	}
-	if _, err := newPacker(s2.MaxDictSize).pack(rows); err != nil {
+	if _, _, err := newPacker(s2.MaxDictSize).pack(rows, nil); err != nil {
 		b.Fatal(err)
 	}
 	const day = 20261107

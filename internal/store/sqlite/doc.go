@@ -70,15 +70,19 @@ func registerDict(raw []byte) (uint64, *s2.Dict, error) {
 	return id, got.(*s2.Dict), nil
 }
 
-// packDoc compresses doc with dictionary d (ID id), using scratch (which it
-// returns, grown) as the encoder's buffer.
-func packDoc(id uint64, d *s2.Dict, doc, scratch []byte) (packed, buf []byte) {
-	enc := d.Encode(scratch[:cap(scratch)], doc)
-	out := make([]byte, docHeader+len(enc))
-	out[0] = docFormat
-	binary.BigEndian.PutUint64(out[1:], id)
-	copy(out[docHeader:], enc)
-	return out, enc
+// appendPacked appends doc compressed with dictionary d (ID id) to out, as
+// it is stored: docFormat, the ID, the S2 block.
+func appendPacked(out []byte, id uint64, d *s2.Dict, doc []byte) ([]byte, error) {
+	n := s2.MaxEncodedLen(len(doc))
+	if n < 0 {
+		return out, fmt.Errorf("document of %d bytes is too large to pack", len(doc))
+	}
+	out = slices.Grow(out, docHeader+n)
+	out = append(out, docFormat)
+	out = binary.BigEndian.AppendUint64(out, id)
+	// Encode writes into the free capacity, which holds n bytes.
+	enc := d.Encode(out[len(out):cap(out)], doc)
+	return append(out, enc...), nil
 }
 
 // unpackDoc returns the JSON of a stored document: b itself when it is JSON
@@ -150,9 +154,12 @@ func (p *packer) forget(day int) {
 // pack sets the stored document of each row (sorted by day) from its JSON:
 // compressed when its day has a dictionary, JSON text otherwise. A day
 // without one collects JSON until it has enough to make it. It returns the
-// dictionaries it used, for the commit to store those not stored yet.
-func (p *packer) pack(rows []row) ([]*dayDict, error) {
+// dictionaries it used, for the commit to store those not stored yet, and
+// out with the packed documents appended (the rows' documents point into
+// it until out is reused).
+func (p *packer) pack(rows []row, out []byte) ([]*dayDict, []byte, error) {
 	var used []*dayDict
+	ends := make([]int, len(rows)) // where each packed document ends in out; 0: not packed
 	for start := 0; start < len(rows); {
 		day := rows[start].day
 		end := start
@@ -161,24 +168,32 @@ func (p *packer) pack(rows []row) ([]*dayDict, error) {
 		}
 		dd, err := p.dictFor(day, rows[start:end])
 		if err != nil {
-			return nil, err
+			return nil, out, err
 		}
 		if dd != nil {
 			used = append(used, dd)
 		}
-		var scratch []byte
 		for i := start; i < end; i++ {
 			if dd == nil {
 				rows[i].args[docArg] = string(rows[i].doc)
 				continue
 			}
-			var packed []byte
-			packed, scratch = packDoc(dd.id, dd.dict, rows[i].doc, scratch)
-			rows[i].args[docArg] = packed
+			if out, err = appendPacked(out, dd.id, dd.dict, rows[i].doc); err != nil {
+				return nil, out, err
+			}
+			ends[i] = len(out)
 		}
 		start = end
 	}
-	return used, nil
+	// Sliced once out no longer grows.
+	at := 0
+	for i, e := range ends {
+		if e > 0 {
+			rows[i].args[docArg] = out[at:e:e]
+			at = e
+		}
+	}
+	return used, out, nil
 }
 
 // dictFor returns day's dictionary, making it when the documents collected

@@ -167,7 +167,10 @@ func FuzzUnpackDoc(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	packed, _ := packDoc(id, d, raw, nil)
+	packed, err := appendPacked(nil, id, d, raw)
+	if err != nil {
+		f.Fatal(err)
+	}
 	f.Add(packed)
 	f.Add(raw)
 	f.Add([]byte{docFormat})
@@ -177,9 +180,14 @@ func FuzzUnpackDoc(f *testing.F) {
 		if err == nil && len(out) > maxDocSize {
 			t.Fatalf("%d bytes", len(out))
 		}
-		// A packed document with the known dictionary round-trips.
-		if p, _ := packDoc(id, d, b, nil); len(b) > 0 {
-			got, err := unpackDoc(p)
+		// A document packed with the known dictionary after other bytes
+		// leaves them alone and round-trips.
+		p, err := appendPacked([]byte("pre"), id, d, b)
+		if err != nil || string(p[:3]) != "pre" {
+			t.Fatalf("appendPacked(%q): %q %v", b, p, err)
+		}
+		if len(b) > 0 {
+			got, err := unpackDoc(p[3:])
 			if err != nil || !bytes.Equal(got, b) {
 				t.Fatalf("round trip of %q: %q %v", b, got, err)
 			}

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/vigil-sec/vigil/internal/bufpool"
 	"github.com/vigil-sec/vigil/internal/event"
 	"github.com/vigil-sec/vigil/internal/store"
 )
@@ -35,20 +36,24 @@ func null(s string) any {
 	return s
 }
 
-// toRow encodes e (giving it an ID when it has none, see
-// store.EncodeEvent) and lays out its columns for insertCols, all but the
-// document's.
-func toRow(e *event.Event) (row, error) {
-	doc, err := store.EncodeEvent(e)
-	if err != nil {
-		return row{}, err
-	}
+// toRow lays out e's columns for insertCols, all but the document's, with
+// doc as its document. e must have its ID.
+func toRow(e *event.Event, doc []byte) row {
 	c := store.ColumnsOf(e)
 	return row{day: store.DayOf(e.Timestamp), doc: doc, args: [19]any{c.ID, c.TS, null(c.HostID), null(c.HostName),
 		null(c.Category), null(c.Categories), null(c.Action), null(c.Outcome), null(c.Kind), null(c.Dataset),
 		null(c.UserName), null(c.ProcessName), null(c.ProcessExecutable), null(c.CommandLine), null(c.Message),
-		null(c.SourceIP), null(c.DestinationIP), null(c.FilePath), nil}}, nil
+		null(c.SourceIP), null(c.DestinationIP), null(c.FilePath), nil}}
 }
+
+// Buffers for a batch's JSON documents and for each shard's part of them
+// packed, held until the batch is committed: a buffer a batch instead of
+// two allocations an event (a coalesced batch of 8,192 events has ~6 MB of
+// JSON, ~1 MB packed).
+var (
+	docBufs    = bufpool.New(64 << 20)
+	packedBufs = bufpool.New(16 << 20)
+)
 
 // Ingest commits a batch: each shard the batch's events of its event IDs
 // (shardOf), in one transaction together with its own (agent, seq) record,
@@ -62,19 +67,59 @@ func (s *Store) Ingest(ctx context.Context, b store.Batch) (store.IngestResult, 
 	if b.AgentID == "" {
 		return store.IngestResult{}, fmt.Errorf("ingest: empty agent id: %w", store.ErrBadRequest)
 	}
-	parts := make([][]row, len(s.shards))
+	// The events' documents, one after another, and where each ends.
+	docs := docBufs.Get()
+	defer func() { docBufs.Put(docs) }()
+	ends := make([]int, len(b.Events))
+	count := make([]int, len(s.shards))
+	shardOf := make([]int, len(b.Events))
+	var made map[int]string // IDs given to events that had none
 	for i := range b.Events {
-		e := b.Events[i] // the caller's slice is not modified
+		e := &b.Events[i]
 		if e.Timestamp.IsZero() {
 			return store.IngestResult{}, fmt.Errorf("ingest: event %d has no @timestamp: %w", i, store.ErrBadRequest)
 		}
-		r, err := toRow(&e)
+		var err error
+		if e.Event.ID == "" { // the caller's event is not modified
+			c := *e
+			docs, err = store.AppendEvent(docs, &c)
+			e = &c
+			if made == nil {
+				made = map[int]string{}
+			}
+			made[i] = c.Event.ID
+		} else {
+			docs, err = store.AppendEvent(docs, e)
+		}
 		if err != nil {
 			return store.IngestResult{}, fmt.Errorf("ingest: %w: %w", err, store.ErrBadRequest)
 		}
-		r.idx = i
-		k := s.shardOf(r.args[0].(string))
-		parts[k] = append(parts[k], r)
+		ends[i] = len(docs)
+		shardOf[i] = s.shardOf(e.Event.ID)
+		count[shardOf[i]]++
+	}
+	// One array of rows, each shard's part in batch order.
+	rows := make([]row, len(b.Events))
+	parts := make([][]row, len(s.shards))
+	next := make([]int, len(s.shards))
+	for k, lo := 0, 0; k < len(s.shards); k++ {
+		parts[k], next[k] = rows[lo:lo+count[k]], lo
+		lo += count[k]
+	}
+	start := 0
+	for i := range b.Events {
+		e := &b.Events[i]
+		doc := docs[start:ends[i]:ends[i]]
+		start = ends[i]
+		if e.Event.ID == "" {
+			c := *e
+			c.Event.ID = made[i]
+			e = &c
+		}
+		k := shardOf[i]
+		rows[next[k]] = toRow(e, doc)
+		rows[next[k]].idx = i
+		next[k]++
 	}
 	var used []int
 	for k := range parts {
@@ -129,7 +174,9 @@ func (s *Store) shardOf(id string) int {
 func (s *shard) ingest(ctx context.Context, agentID string, seq uint64, rows []row) (store.IngestResult, error) {
 	// Group by day so that each partition gets one prepared statement.
 	slices.SortStableFunc(rows, func(a, b row) int { return a.day - b.day })
-	dicts, err := s.pack.pack(rows)
+	dicts, packed, err := s.pack.pack(rows, packedBufs.Get())
+	// Put back only after the commit: the rows point into it until then.
+	defer func() { packedBufs.Put(packed) }()
 	if err != nil {
 		return store.IngestResult{}, fmt.Errorf("ingest: %w", err)
 	}

@@ -211,10 +211,11 @@ func TestBatchAcrossShards(t *testing.T) {
 	var first []row // shard 0's part, as Ingest would have made it
 	for i := range evs {
 		e := evs[i]
-		r, err := toRow(&e)
+		doc, err := store.EncodeEvent(&e)
 		if err != nil {
 			t.Fatal(err)
 		}
+		r := toRow(&e, doc)
 		r.idx = i
 		if s.shardOf(e.Event.ID) == 0 {
 			first = append(first, r)

@@ -96,15 +96,43 @@ func testIngestDedup(t *testing.T, open Opener) {
 	if n := count(t, s, "event.id:same-id"); n != 1 {
 		t.Errorf("same-id stored %d times", n)
 	}
-	// An event without an id gets one and is stored.
-	noID := evs[0]
-	noID.Event.ID = ""
-	res, err = s.Ingest(ctx, store.Batch{AgentID: "a1", Seq: 5, Events: []event.Event{noID}})
-	if err != nil || res.Stored != 1 {
-		t.Fatalf("event without id: %+v, %v", res, err)
+	// An event without an id, between two with ids, gets one: the same in
+	// its stored document as where the store looks ids up. The caller's
+	// event is left as it was.
+	known := map[string]bool{"same-id": true}
+	for _, e := range evs {
+		known[e.Event.ID] = true
 	}
-	if n := count(t, s, "event.id:*"); n != 102 {
-		t.Errorf("events with an id: %d, want 102", n)
+	batch := Corpus(3, 9)
+	for _, e := range batch {
+		known[e.Event.ID] = true
+	}
+	batch[1].Event.ID = ""
+	res, err = s.Ingest(ctx, store.Batch{AgentID: "a1", Seq: 5, Events: batch})
+	if err != nil || res.Stored != 3 {
+		t.Fatalf("batch with an event without id: %+v, %v", res, err)
+	}
+	if batch[1].Event.ID != "" {
+		t.Errorf("Ingest gave the caller's event the id %q", batch[1].Event.ID)
+	}
+	if n := count(t, s, "event.id:*"); n != 104 {
+		t.Errorf("events with an id: %d, want 104", n)
+	}
+	all, err := s.Search(ctx, store.Search{Query: query.All{}, Limit: 200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var given []string
+	for _, e := range all.Events {
+		if !known[e.Event.ID] {
+			given = append(given, e.Event.ID)
+		}
+	}
+	if len(given) != 1 || given[0] == "" {
+		t.Fatalf("ids not sent by the agent: %q, want the one given", given)
+	}
+	if n := count(t, s, fmt.Sprintf("event.id:%q", given[0])); n != 1 {
+		t.Errorf("event.id:%q finds %d events, want 1", given[0], n)
 	}
 }
 
