@@ -96,7 +96,9 @@ func (s *shard) indexStep(ctx context.Context, day int) (bool, error) {
 	var mark int64
 	err = tx.QueryRowContext(ctx, "SELECT indexed_rowid FROM marks WHERE day = ?", day).Scan(&mark)
 	if errors.Is(err, sql.ErrNoRows) {
-		_, err = tx.ExecContext(ctx, ftsDDL(day))
+		if _, err = tx.ExecContext(ctx, ftsDDL(day)); err == nil {
+			_, err = tx.ExecContext(ctx, ftsConfig(day))
+		}
 	}
 	if err != nil {
 		return false, err

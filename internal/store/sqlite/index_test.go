@@ -10,6 +10,7 @@ import (
 
 	"github.com/vigil-sec/vigil/internal/event"
 	"github.com/vigil-sec/vigil/internal/query"
+	"github.com/vigil-sec/vigil/internal/store"
 )
 
 // cmdEvents returns n exec events of one day with command lines "run-<tag>-<i>".
@@ -60,6 +61,10 @@ func TestIndexFile(t *testing.T) {
 	}
 	if inMain != 0 || inIndex != 1 {
 		t.Fatalf("trigram tables: %d in the event file, %d in the index file; want 0 and 1", inMain, inIndex)
+	}
+	var automerge int
+	if err := s.fw.QueryRow("SELECT v FROM " + ftsTable(store.DayOf(benchEnd.Add(-12*time.Hour))) + "_config WHERE k = 'automerge'").Scan(&automerge); err != nil || automerge != ftsAutomerge {
+		t.Fatalf("automerge %d, %v; want %d", automerge, err, ftsAutomerge)
 	}
 	ps, err := s.partitions(ctx, s.r, time.Time{}, time.Time{})
 	if err != nil || len(ps) != 1 || ps[0].ftsRowid != 300 {
