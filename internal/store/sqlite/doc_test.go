@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -108,7 +109,25 @@ func TestPackedDocuments(t *testing.T) {
 	for i := range more {
 		more[i].Timestamp = evs[0].Timestamp.Add(time.Duration(i) * time.Millisecond)
 	}
+	// A document far larger than the dictionary is packed and read back.
+	big := more[0]
+	big.Event.ID, big.Message = "big-document", strings.Repeat("Accepted publickey for user07 ", 4000)
+	more = append(more, big)
 	ingest(t, s, more, 3)
+	bigQ, err := query.Parse("event.id:big-document")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Search(ctx, store.Search{Query: bigQ, Limit: 1})
+	if err != nil || len(got.Events) != 1 || got.Events[0].Message != big.Message {
+		t.Fatalf("the large document read back: %d events, %v", len(got.Events), err)
+	}
+	var bigType string
+	var bigLen int
+	if err := s.w.QueryRow("SELECT typeof(doc), length(doc) FROM "+eventsTable(day)+" WHERE id = 'big-document'").Scan(&bigType, &bigLen); err != nil ||
+		bigType != "blob" || bigLen >= len(big.Message) {
+		t.Fatalf("the large document is stored as a %s of %d bytes (%v); want packed", bigType, bigLen, err)
+	}
 	var dictRows, blobs int
 	if err := s.w.QueryRow("SELECT count(*) FROM doc_dicts").Scan(&dictRows); err != nil {
 		t.Fatal(err)
