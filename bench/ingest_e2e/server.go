@@ -125,23 +125,15 @@ func measure(ctx context.Context, c config, dir string, st store.Store, name str
 		return 0, 0, err
 	}
 	s0, a0, t0 := selfCPU(), ap.cpu(), time.Now()
-	if c.cpuprofile != "" {
-		f, err := os.Create(c.cpuprofile)
-		if err != nil {
-			return 0, 0, err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return 0, 0, err
-		}
+	stopProfile, err := startCPUProfile(c.cpuprofile)
+	if err != nil {
+		return 0, 0, err
 	}
 	pr.start()
 	time.Sleep(c.duration)
 	window := time.Since(t0)
 	c1, err := st.Count(ctx, query.All{}, time.Time{}, time.Time{})
-	if c.cpuprofile != "" {
-		pprof.StopCPUProfile()
-	}
+	stopProfile()
 	if c.memprof != "" {
 		if err := writeAllocs(c.memprof); err != nil {
 			return 0, 0, err
@@ -329,4 +321,21 @@ func writeAllocs(file string) error {
 		return err
 	}
 	return f.Close()
+}
+
+// startCPUProfile starts a CPU profile written to file, and returns what
+// stops it; with no file it does nothing.
+func startCPUProfile(file string) (stop func(), err error) {
+	if file == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(file)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
