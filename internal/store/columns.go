@@ -77,6 +77,13 @@ func Column(field string) (string, bool) {
 	return c, ok
 }
 
+// GiveID gives e a new ID when it has none.
+func GiveID(e *event.Event) {
+	if e.Event.ID == "" {
+		e.Event.ID = event.NewID(e.Timestamp)
+	}
+}
+
 // EncodeEvent returns the JSON document of e as it is stored. An event
 // without an ID gets one first, so that every stored event can be
 // deduplicated and found by event.id.
@@ -84,9 +91,7 @@ func EncodeEvent(e *event.Event) ([]byte, error) { return AppendEvent(make([]byt
 
 // AppendEvent appends the document EncodeEvent returns to b.
 func AppendEvent(b []byte, e *event.Event) ([]byte, error) {
-	if e.Event.ID == "" {
-		e.Event.ID = event.NewID(e.Timestamp)
-	}
+	GiveID(e)
 	out, err := event.AppendJSON(b, e, true)
 	if err != nil {
 		return b, fmt.Errorf("event %s: %w", e.Event.ID, err)

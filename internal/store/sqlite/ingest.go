@@ -67,39 +67,33 @@ func (s *Store) Ingest(ctx context.Context, b store.Batch) (store.IngestResult, 
 	if b.AgentID == "" {
 		return store.IngestResult{}, fmt.Errorf("ingest: empty agent id: %w", store.ErrBadRequest)
 	}
+	evs := b.Events
+	if slices.ContainsFunc(evs, func(e event.Event) bool { return e.Event.ID == "" }) {
+		evs = slices.Clone(evs) // the caller's events are not modified
+		for i := range evs {
+			store.GiveID(&evs[i])
+		}
+	}
 	// The events' documents, one after another, and where each ends.
 	docs := docBufs.Get()
 	defer func() { docBufs.Put(docs) }()
-	ends := make([]int, len(b.Events))
+	ends := make([]int, len(evs))
 	count := make([]int, len(s.shards))
-	shardOf := make([]int, len(b.Events))
-	var made map[int]string // IDs given to events that had none
-	for i := range b.Events {
-		e := &b.Events[i]
-		if e.Timestamp.IsZero() {
+	shardOf := make([]int, len(evs))
+	for i := range evs {
+		if evs[i].Timestamp.IsZero() {
 			return store.IngestResult{}, fmt.Errorf("ingest: event %d has no @timestamp: %w", i, store.ErrBadRequest)
 		}
 		var err error
-		if e.Event.ID == "" { // the caller's event is not modified
-			c := *e
-			docs, err = store.AppendEvent(docs, &c)
-			e = &c
-			if made == nil {
-				made = map[int]string{}
-			}
-			made[i] = c.Event.ID
-		} else {
-			docs, err = store.AppendEvent(docs, e)
-		}
-		if err != nil {
+		if docs, err = store.AppendEvent(docs, &evs[i]); err != nil {
 			return store.IngestResult{}, fmt.Errorf("ingest: %w: %w", err, store.ErrBadRequest)
 		}
 		ends[i] = len(docs)
-		shardOf[i] = s.shardOf(e.Event.ID)
+		shardOf[i] = s.shardOf(evs[i].Event.ID)
 		count[shardOf[i]]++
 	}
 	// One array of rows, each shard's part in batch order.
-	rows := make([]row, len(b.Events))
+	rows := make([]row, len(evs))
 	parts := make([][]row, len(s.shards))
 	next := make([]int, len(s.shards))
 	for k, lo := 0, 0; k < len(s.shards); k++ {
@@ -107,19 +101,12 @@ func (s *Store) Ingest(ctx context.Context, b store.Batch) (store.IngestResult, 
 		lo += count[k]
 	}
 	start := 0
-	for i := range b.Events {
-		e := &b.Events[i]
-		doc := docs[start:ends[i]:ends[i]]
-		start = ends[i]
-		if e.Event.ID == "" {
-			c := *e
-			c.Event.ID = made[i]
-			e = &c
-		}
+	for i := range evs {
 		k := shardOf[i]
-		rows[next[k]] = toRow(e, doc)
+		rows[next[k]] = toRow(&evs[i], docs[start:ends[i]:ends[i]])
 		rows[next[k]].idx = i
 		next[k]++
+		start = ends[i]
 	}
 	var used []int
 	for k := range parts {
