@@ -20,8 +20,8 @@ import (
 // it). A day's documents are stored as JSON text until its dictionary
 // exists, and rows written before this format stay JSON text; the two are
 // told apart by the first byte ('{' for JSON). Measured in
-// docs/decisions.md ("Compressed event documents"): 740 → ~140 bytes an
-// event, 1.3 µs to compress, 0.2 µs to expand.
+// docs/decisions.md ("Ingest, fourth round", packed documents): 740 → ~140
+// bytes an event, 1.3 µs to compress, 0.2 µs to expand.
 //
 // A packed document is docFormat, the dictionary's ID (8 bytes, big endian:
 // the first bytes of the SHA-256 of its serialized form), then the S2 block.

@@ -334,6 +334,9 @@ func openShard(ctx context.Context, file string, n int, opts *Options, log *slog
 		err = s.loadDays(ctx)
 	}
 	if err == nil {
+		err = s.loadDicts(ctx)
+	}
+	if err == nil {
 		err = s.upgradeDays(ctx)
 	}
 	if err == nil {
@@ -444,7 +447,7 @@ func (s *shard) loadDays(ctx context.Context) error {
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("list partitions: %w", err)
 	}
-	return s.loadDicts(ctx)
+	return nil
 }
 
 // loadDicts loads every document dictionary; the newest of a day is the one
